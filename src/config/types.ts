@@ -1,0 +1,25 @@
+// The validated configuration (after defaults). The file format is described by schema.json beside this file.
+import type { RuleLevel } from '../model.js';
+
+export interface AllowEntry {
+  /** `path::Func`, `path::Type.Method` or `path::*`; path relative to the config file's directory. */
+  site: string;
+  reason: string;
+}
+
+export interface Config {
+  /** Absolute path of the config file used, or null for defaults. */
+  file: string | null;
+  /** Directory relative paths in the config are resolved against (the config file's directory, else cwd). */
+  baseDir: string;
+  include: string[];
+  exclude: string[];
+  tests: boolean;
+  migrations: string[];
+  tables: { add: string[]; remove: string[] };
+  wrappers: string[];
+  adminOpeners: string[];
+  scopeSettings: string[];
+  allow: AllowEntry[];
+  rules: Record<string, RuleLevel>;
+}

@@ -1,0 +1,21 @@
+import type { Config } from '../config/types.js';
+
+export interface AnalyzeOptions {
+  /** Paths to scan (files or directories), absolute or relative to cwd. Default ['.']. */
+  paths: string[];
+  cwd: string;
+  /** Root all reported paths are relative to (default: cwd). */
+  root?: string;
+  /** Explicit config file (else found by walking up from the first path). */
+  configPath?: string;
+  /** A ready config (tests); skips config discovery. */
+  config?: Config;
+  /** Include *_test.go files. */
+  includeTests?: boolean;
+  /** Extra migration globs (relative to cwd). */
+  migrations?: string[];
+  /** Run only these rule ids (others off); levels still come from config/defaults. */
+  onlyRules?: string[];
+  /** Report suppressed findings as live. */
+  noSuppressions?: boolean;
+}
