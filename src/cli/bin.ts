@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// The only file that touches `process`: runs main() and sets the exit code. Unknown errors are bugs: one line
+// asking for a report, plus the stack only with RLSCOV_DEBUG=1.
+import { main } from './main.js';
+
+main(process.argv.slice(2), {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  cwd: process.cwd(),
+  isTTY: Boolean(process.stdout.isTTY),
+  env: process.env,
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    const err = e instanceof Error ? e : new Error(String(e));
+    process.stderr.write(`rlscov: internal error: ${err.message} (please report it with RLSCOV_DEBUG=1 output)\n`);
+    if (process.env['RLSCOV_DEBUG']) process.stderr.write(`${err.stack ?? ''}\n`);
+    process.exitCode = 2;
+  },
+);

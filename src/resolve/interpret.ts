@@ -1,0 +1,931 @@
+// Pass 1: interpret each function's body over abstract values, flow-sensitively (branches are explored
+// separately and merged; loops run once or not at all). Records facts, symbolic where they depend on the rest of
+// the program: SQL-running calls (raw sites), calls into the tree, field and package-variable assignments,
+// returns, invocations of function-typed parameters. solve.ts resolves the symbols over the whole program.
+import type { Evidence, Span } from '../model.js';
+import type { Expr, FileIR, FuncIR, Loc, Stmt } from '../go/ir.js';
+import { classifySql } from '../sql/index.js';
+import { BEGIN_METHODS, CONN_METHODS, isTxType, POOL_OPENERS, PREPARE_METHODS, SQL_METHODS } from './drivers.js';
+import type { FuncInfo, PackageInfo, Program } from './program.js';
+import { asParts, concat, hole, mkStr, str, union, withSetting, type Part, type Val } from './values.js';
+
+export interface RawSite {
+  owner: string;
+  ownerName: string;
+  pkg: PackageInfo;
+  file: FileIR;
+  loc: Loc;
+  sl: number;
+  method: string;
+  receiver: string;
+  recv: Val[];
+  /** Possible SQL texts (string values). For CopyFrom: the table identifier parts. */
+  sql: Val[];
+  kind: 'sql' | 'copyfrom' | 'queue';
+  batch?: string;
+}
+
+export interface RawCall {
+  caller: string;
+  callerName: string;
+  pkg: PackageInfo;
+  file: FileIR;
+  loc: Loc;
+  sl: number;
+  callee: string;
+  calleeText: string;
+  args: Val[][];
+  argText: string[];
+}
+
+export interface Facts {
+  sites: RawSite[];
+  calls: RawCall[];
+  /** field key (`TypeId.field`) -> values assigned anywhere */
+  fields: Map<string, { vals: Val[]; where: Evidence[] }>;
+  gvars: Map<string, { vals: Val[]; where: Evidence[] }>;
+  returns: Map<string, Val[][]>;
+  /** `fnId#k` -> argument tuples the function passes when it calls its k-th (function-typed) parameter */
+  invocations: Map<string, Val[][][]>;
+  /** `fnId#k` -> [calleeId, m]: the function hands its k-th parameter on to calleeId's m-th parameter */
+  forwards: Map<string, Array<[string, number]>>;
+  /** batch id -> handles SendBatch ran it on */
+  batches: Map<string, Val[]>;
+  /** fnId -> param index -> settings the function sets transaction-locally on that parameter */
+  setters: Map<string, Map<number, string[]>>;
+}
+
+export interface InterpretOptions {
+  adminOpeners: Set<string>;
+}
+
+export function emptyFacts(): Facts {
+  return { sites: [], calls: [], fields: new Map(), gvars: new Map(), returns: new Map(), invocations: new Map(), forwards: new Map(), batches: new Map(), setters: new Map() };
+}
+
+interface Binding {
+  vals: Val[];
+  type: string;
+}
+
+class Scope {
+  vars = new Map<string, Binding>();
+  constructor(readonly parent: Scope | null) {}
+  lookup(n: string): Binding | undefined {
+    for (let s: Scope | null = this; s; s = s.parent) {
+      const b = s.vars.get(n);
+      if (b) return b;
+    }
+    return undefined;
+  }
+  /** Assign to the nearest definition; returns false when the name is not a local. */
+  assign(n: string, b: Binding): boolean {
+    for (let s: Scope | null = this; s; s = s.parent) {
+      if (s.vars.has(n)) {
+        s.vars.set(n, b);
+        return true;
+      }
+    }
+    return false;
+  }
+  clone(): Scope {
+    const c = new Scope(this.parent ? this.parent.clone() : null);
+    for (const [k, v] of this.vars) c.vars.set(k, v);
+    return c;
+  }
+  /** Merge the bindings of other branches (clones of this scope chain) into this one. */
+  mergeFrom(others: Scope[]): void {
+    for (const [k, b] of this.vars) {
+      const alts = others.map((o) => o.vars.get(k)).filter((x): x is Binding => !!x);
+      this.vars.set(k, { vals: union(...alts.map((a) => a.vals)), type: b.type || alts.find((a) => a.type)?.type || '' });
+    }
+    if (this.parent) this.parent.mergeFrom(others.map((o) => o.parent!).filter((p) => p));
+  }
+}
+
+interface Frame {
+  /** Named function owning the code (closures report as their enclosing function). */
+  owner: FuncInfo;
+  /** Id whose params/returns these are (the named function, or a closure id). */
+  fnId: string;
+  isLit: boolean;
+  resultNames: string[];
+}
+
+const MAX_LIT_DEPTH = 8;
+
+export class Interpreter {
+  private frame!: Frame;
+  private scope!: Scope;
+  private litDepth = 0;
+  private litCounter = 0;
+  private litIds = new WeakMap<FuncIR, string>();
+
+  constructor(
+    private readonly program: Program,
+    private readonly facts: Facts,
+    private readonly opts: InterpretOptions,
+    /** Setter summaries from the previous round (functions that set a scope setting on a parameter). */
+    private readonly setters: Map<string, Map<number, string[]>>,
+  ) {}
+
+  run(info: FuncInfo): void {
+    this.frame = { owner: info, fnId: info.id, isLit: false, resultNames: info.decl.resultNames };
+    this.scope = new Scope(null);
+    this.litCounter = 0;
+    const d = info.decl;
+    if (d.recvType && d.recvName) {
+      const t = `${info.pkg.key}.${d.recvType}`;
+      this.scope.vars.set(d.recvName, { vals: [{ t: 'unknown', type: t, why: 'receiver' }], type: t });
+    }
+    d.params.forEach((p, i) => {
+      if (p.name && p.name !== '_') this.scope.vars.set(p.name, { vals: [this.paramVal(info.id, i, p.type, p.name)], type: p.type });
+    });
+    d.resultNames.forEach((n, i) => {
+      if (n) this.scope.vars.set(n, { vals: [], type: d.results[i] ?? '' });
+    });
+    try {
+      this.block(d.body);
+      this.finishLits();
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      this.pendingLits.clear();
+      this.analysedLits.clear();
+    }
+  }
+
+  /** Package-level `var x = ...` initialisers, recorded as assignments of the variable. */
+  runVarInit(pkg: PackageInfo, name: string): void {
+    const v = pkg.vars.get(name);
+    if (!v?.v) return;
+    const owner: FuncInfo = {
+      id: `${pkg.key}.<vars>`,
+      name: '<package vars>',
+      pkg,
+      file: v.file,
+      decl: { params: [], results: [], resultNames: [], body: [], loc: [v.line, 1, v.line, 1], name: '<vars>', recvType: null, recvName: '' },
+    };
+    this.frame = { owner, fnId: owner.id, isLit: false, resultNames: [] };
+    this.scope = new Scope(null);
+    const b = this.eval(v.v);
+    this.recordAssign(this.facts.gvars, `${pkg.key}.${name}#init`, b.vals, v.line);
+    this.finishLits();
+  }
+
+  private paramVal(fn: string, i: number, type: string, name: string): Val {
+    if (type === 'string') return { t: 'str', parts: [{ hole: `parameter ${name}`, param: { fn, i } }] };
+    return { t: 'param', fn, i, type, name, settings: [] };
+  }
+
+  // ------------------------------------------------------------------ statements
+
+  private block(stmts: Stmt[]): void {
+    for (const s of stmts) this.stmt(s);
+  }
+
+  private inChildScope(fn: () => void): void {
+    const saved = this.scope;
+    this.scope = new Scope(saved);
+    try {
+      fn();
+    } finally {
+      this.scope = saved;
+    }
+  }
+
+  /** Runs alternative branches from the same state and merges their results into the current scope. */
+  private branches(alts: Array<(() => void) | null>): void {
+    const base = this.scope;
+    const results: Scope[] = [];
+    for (const alt of alts) {
+      const c = base.clone();
+      if (alt) {
+        this.scope = c;
+        this.inChildScope(alt);
+      }
+      results.push(c);
+    }
+    this.scope = base;
+    base.mergeFrom(results);
+  }
+
+  private stmt(s: Stmt): void {
+    switch (s.k) {
+      case 'expr':
+        this.eval(s.e);
+        return;
+      case 'defer':
+        this.eval(s.e);
+        return;
+      case 'assign':
+        this.assign(s);
+        return;
+      case 'block':
+        this.inChildScope(() => this.block(s.b));
+        return;
+      case 'if':
+        this.inChildScope(() => {
+          this.block(s.init);
+          this.eval(s.c);
+          this.branches([() => this.block(s.t), s.e ? () => this.block(s.e!) : null]);
+        });
+        return;
+      case 'for':
+        this.inChildScope(() => {
+          this.block(s.init);
+          const body = (): void => {
+            if (s.range) {
+              const xs = this.eval(s.range.x);
+              const items: Val[] = [];
+              for (const v of xs.vals) {
+                if (v.t === 'list') items.push(...v.items);
+                else if (v.t === 'str') items.push(v);
+              }
+              const bind = (e: Expr | null, vals: Val[], type: string): void => {
+                if (e?.k === 'id' && e.n !== '_') {
+                  if (s.range!.define) this.scope.vars.set(e.n, { vals, type });
+                  else this.setLocal(e.n, { vals, type });
+                }
+              };
+              bind(s.range.key, [], 'int');
+              bind(s.range.val, items.length ? union(items) : [], xs.type.startsWith('[]') ? xs.type.slice(2) : '');
+            }
+            this.block(s.body);
+            this.block(s.post);
+          };
+          this.branches([body, null]);
+        });
+        return;
+      case 'switch':
+        this.inChildScope(() => {
+          this.block(s.init);
+          if (s.tag) this.eval(s.tag);
+          const alts: Array<(() => void) | null> = s.cases.map((c) => () => this.block(c));
+          if (!s.exhaustive) alts.push(null);
+          this.branches(alts);
+        });
+        return;
+      case 'ret': {
+        const vals = s.v.length === 1 && this.frame.resultNames.length > 1 ? this.evalMulti(s.v[0]!, this.frame.resultNames.length) : s.v.map((e) => this.eval(e));
+        if (s.v.length === 0) {
+          const named = this.frame.resultNames.map((n) => (n ? this.scope.lookup(n)?.vals ?? [] : []));
+          this.recordReturn(named);
+        } else this.recordReturn(vals.map((v) => v.vals));
+        return;
+      }
+    }
+  }
+
+  private recordReturn(vals: Val[][]): void {
+    if (this.frame.isLit) return;
+    const prev = this.facts.returns.get(this.frame.fnId) ?? [];
+    const next = vals.map((v, i) => union(prev[i] ?? [], v));
+    this.facts.returns.set(this.frame.fnId, next);
+  }
+
+  private setLocal(n: string, b: Binding): void {
+    if (!this.scope.assign(n, b)) this.scope.vars.set(n, b);
+  }
+
+  private assign(s: Extract<Stmt, { k: 'assign' }>): void {
+    let rhs: Binding[];
+    if (s.r.length === 1 && s.l.length > 1) rhs = this.evalMulti(s.r[0]!, s.l.length);
+    else rhs = s.r.map((e) => this.eval(e));
+    s.l.forEach((lhs, i) => {
+      let b = rhs[i] ?? { vals: [], type: '' };
+      if (s.op === 'var' && s.t) b = { vals: b.vals.length ? b.vals : this.zeroOf(s.t), type: s.t };
+      if (s.op === '+=') {
+        const cur = this.eval(lhs);
+        b = { vals: concat(cur.vals, b.vals, 'earlier text', 'appended text'), type: 'string' };
+      }
+      this.store(lhs, b, s.op === ':=' || s.op === 'var', s.line);
+    });
+  }
+
+  private zeroOf(t: string): Val[] {
+    if (t === 'string') return [str('')];
+    return [];
+  }
+
+  private store(lhs: Expr, b: Binding, define: boolean, line: number): void {
+    if (lhs.k === 'id') {
+      if (lhs.n === '_') return;
+      if (define) {
+        // `a, err := ...` re-assigns names already declared in the same scope.
+        if (this.scope.vars.has(lhs.n) || !this.scope.lookup(lhs.n)) this.scope.vars.set(lhs.n, b);
+        else this.scope.vars.set(lhs.n, b);
+        return;
+      }
+      if (this.scope.assign(lhs.n, b)) return;
+      const pv = this.frame.owner.pkg.vars.get(lhs.n);
+      if (pv) this.recordAssign(this.facts.gvars, `${this.frame.owner.pkg.key}.${lhs.n}`, b.vals, line);
+      return;
+    }
+    if (lhs.k === 'sel') {
+      // pkg.Var = v
+      if (lhs.x.k === 'id' && !this.scope.lookup(lhs.x.n) && this.frame.owner.file.imports[lhs.x.n]) {
+        const pkg = this.program.packageForImport(this.frame.owner.file.imports[lhs.x.n]!);
+        if (pkg) this.recordAssign(this.facts.gvars, `${pkg.key}.${lhs.n}`, b.vals, line);
+        return;
+      }
+      const base = this.eval(lhs.x);
+      const owner = this.fieldOwner(base.type, lhs.n);
+      if (owner) this.recordAssign(this.facts.fields, `${owner}.${lhs.n}`, b.vals, line);
+      for (const v of base.vals) if (v.t === 'obj') v.fields[lhs.n] = b.vals;
+    }
+  }
+
+  private recordAssign(map: Map<string, { vals: Val[]; where: Evidence[] }>, k: string, vals: Val[], line: number): void {
+    const prev = map.get(k) ?? { vals: [], where: [] };
+    const span = this.span([line, 1, line, 1]);
+    map.set(k, { vals: union(prev.vals, vals.length ? vals : [{ t: 'unknown', type: '', why: 'an expression rlscov cannot follow' }]), where: [...prev.where, { message: 'assigned here', span }].slice(0, 8) });
+  }
+
+  private fieldOwner(type: string, field: string): string | null {
+    const ft = this.program.fieldType(type, field);
+    return ft ? ft.owner : null;
+  }
+
+  // ------------------------------------------------------------------ expressions
+
+  private span(l: Loc): Span {
+    return { file: this.frame.owner.file.path, start: { line: l[0], column: l[1] }, end: { line: l[2], column: l[3] } };
+  }
+
+  private evalMulti(e: Expr, n: number): Binding[] {
+    if (e.k === 'call') {
+      const r = this.call(e);
+      return Array.from({ length: n }, (_, i) => r[i] ?? { vals: [], type: '' });
+    }
+    if (e.k === 'idx' || e.k === 'conv' || e.k === 'un') {
+      // v, ok := m[k] / x.(T) / <-ch
+      const b = this.eval(e);
+      return [b, ...Array.from({ length: n - 1 }, () => ({ vals: [], type: 'bool' }))];
+    }
+    return Array.from({ length: n }, (_, i) => (i === 0 ? this.eval(e) : { vals: [], type: '' }));
+  }
+
+  eval(e: Expr): Binding {
+    switch (e.k) {
+      case 'str':
+        return { vals: [str(e.v)], type: 'string' };
+      case 'lit':
+        return { vals: [str(e.v)], type: '' };
+      case 'id':
+        return this.ident(e.n);
+      case 'sel':
+        return this.selector(e);
+      case 'call':
+        return this.call(e)[0] ?? { vals: [], type: '' };
+      case 'bin': {
+        const l = this.eval(e.l);
+        const r = this.eval(e.r);
+        if (e.op === '+' && (l.type === 'string' || r.type === 'string' || l.vals.some((v) => v.t === 'str') || r.vals.some((v) => v.t === 'str'))) {
+          return { vals: concat(l.vals, r.vals, 'a value rlscov cannot follow', 'a value rlscov cannot follow'), type: 'string' };
+        }
+        return { vals: [], type: /^(==|!=|<|>|<=|>=|&&|\|\|)$/.test(e.op) ? 'bool' : l.type };
+      }
+      case 'un': {
+        const x = this.eval(e.x);
+        if (e.op === '&') return { vals: x.vals, type: x.type ? '*' + x.type : '' };
+        if (e.op === '*') return { vals: x.vals, type: x.type.replace(/^\*/, '') };
+        return { vals: [], type: x.type };
+      }
+      case 'fn': {
+        const id = this.litId(e.f);
+        this.pendingLits.set(id, { f: e.f, scope: this.scope, frame: this.frame });
+        return { vals: [{ t: 'fnlit', id }], type: 'func' };
+      }
+      case 'comp':
+        return this.composite(e);
+      case 'idx': {
+        const x = this.eval(e.x);
+        this.eval(e.i);
+        const items: Val[] = [];
+        for (const v of x.vals) if (v.t === 'list') items.push(...v.items);
+        return { vals: union(items), type: x.type.startsWith('[]') ? x.type.slice(2) : '' };
+      }
+      case 'conv': {
+        const x = this.eval(e.x);
+        return { vals: x.vals, type: e.t };
+      }
+      case 'unk':
+        return { vals: [], type: '' };
+    }
+  }
+
+  private litId(f: FuncIR): string {
+    let id = this.litIds.get(f);
+    if (!id) {
+      id = `${this.frame.owner.id}$lit${this.litCounter++}@${f.loc[0]}:${f.loc[1]}`;
+      this.litIds.set(f, id);
+    }
+    return id;
+  }
+
+  private pendingLits = new Map<string, { f: FuncIR; scope: Scope; frame: Frame }>();
+  private analysedLits = new Set<string>();
+
+  /** Analyse a function literal with its parameters bound to `args`. */
+  private runLit(id: string, args: Array<{ vals: Val[]; type?: string }>): void {
+    const lit = this.pendingLits.get(id);
+    if (!lit || this.litDepth >= MAX_LIT_DEPTH) return;
+    this.analysedLits.add(id);
+    const savedScope = this.scope;
+    const savedFrame = this.frame;
+    this.litDepth++;
+    try {
+      this.scope = new Scope(lit.scope);
+      this.frame = { owner: lit.frame.owner, fnId: id, isLit: true, resultNames: lit.f.resultNames };
+      lit.f.params.forEach((p, i) => {
+        if (p.name && p.name !== '_') this.scope.vars.set(p.name, { vals: args[i]?.vals ?? [], type: p.type });
+      });
+      this.block(lit.f.body);
+    } finally {
+      this.litDepth--;
+      this.scope = savedScope;
+      this.frame = savedFrame;
+    }
+  }
+
+  /** Literals never passed anywhere we understand (stored in a struct, returned): analyse with unknown params. */
+  finishLits(): void {
+    for (const [id, lit] of this.pendingLits) {
+      if (this.analysedLits.has(id)) continue;
+      this.frame = lit.frame;
+      this.runLit(
+        id,
+        lit.f.params.map((p) => ({ vals: [{ t: 'unknown', type: p.type, why: 'a parameter of a function literal whose caller rlscov cannot see' } as Val] })),
+      );
+    }
+    this.pendingLits.clear();
+    this.analysedLits.clear();
+  }
+
+  private ident(n: string): Binding {
+    const b = this.scope.lookup(n);
+    if (b) return b;
+    return this.packageMember(this.frame.owner.pkg, n);
+  }
+
+  private constStack = new Set<string>();
+
+  private packageMember(pkg: PackageInfo, n: string): Binding {
+    const k = `${pkg.key}.${n}`;
+    const c = pkg.consts.get(n);
+    if (c) {
+      if (this.constStack.has(k)) return { vals: [hole(`constant ${n}`)], type: 'string' };
+      this.constStack.add(k);
+      try {
+        const savedFrame = this.frame;
+        const savedScope = this.scope;
+        // Evaluate in the const's own package, with no locals in scope.
+        const owner = [...pkg.funcs.values()][0];
+        if (owner && pkg !== this.frame.owner.pkg) this.frame = { ...this.frame, owner: { ...owner, file: c.file } };
+        else this.frame = { ...this.frame, owner: { ...this.frame.owner, file: c.file } };
+        this.scope = new Scope(null);
+        const r = this.eval(c.e);
+        this.frame = savedFrame;
+        this.scope = savedScope;
+        return { vals: r.vals, type: r.type || 'string' };
+      } finally {
+        this.constStack.delete(k);
+      }
+    }
+    const v = pkg.vars.get(n);
+    if (v) {
+      const vals: Val[] = [{ t: 'gvar', key: k, type: v.t, settings: [] }];
+      // A package var initialised with a string is also read as that string.
+      if (v.v && (v.v.k === 'str' || v.v.k === 'bin')) {
+        const r = this.eval(v.v);
+        vals.push(...r.vals.filter((x) => x.t === 'str'));
+      }
+      return { vals, type: v.t };
+    }
+    const f = pkg.funcs.get(n);
+    if (f) return { vals: [{ t: 'fnref', fn: f.id }], type: 'func' };
+    return { vals: [], type: '' };
+  }
+
+  private selector(e: Extract<Expr, { k: 'sel' }>): Binding {
+    if (e.x.k === 'id' && !this.scope.lookup(e.x.n)) {
+      const imp = this.frame.owner.file.imports[e.x.n];
+      if (imp) {
+        const pkg = this.program.packageForImport(imp);
+        if (pkg) return this.packageMember(pkg, e.n);
+        return { vals: [], type: '' };
+      }
+    }
+    const base = this.eval(e.x);
+    const vals: Val[] = [];
+    let fromObj = false;
+    for (const v of base.vals) {
+      if (v.t === 'obj' && v.fields[e.n]) {
+        vals.push(...v.fields[e.n]!);
+        fromObj = true;
+      }
+    }
+    const ft = this.program.fieldType(base.type, e.n);
+    if (ft && !fromObj) vals.push({ t: 'field', key: `${ft.owner}.${e.n}`, type: ft.type, settings: [] });
+    if (!ft) {
+      const m = this.program.method(base.type, e.n);
+      if (m) return { vals: [{ t: 'fnref', fn: m.id }], type: 'func' };
+    }
+    return { vals: union(vals), type: ft?.type ?? '' };
+  }
+
+  private composite(e: Extract<Expr, { k: 'comp' }>): Binding {
+    if (e.t.startsWith('[]') || e.t === '?' || /pgx\/v\d+\.Identifier$/.test(e.t)) {
+      const items = e.el.map((x) => this.eval(x).vals).flat();
+      return { vals: [{ t: 'list', items: union(items) }], type: e.t };
+    }
+    const td = this.program.typeDecl(e.t);
+    const fields: Record<string, Val[]> = {};
+    if (td) {
+      const owner = `${td.pkg.key}.${td.name}`;
+      const names = Object.keys(td.decl.fields);
+      const line = e.loc[0];
+      for (const [k, x] of e.kv) {
+        const b = this.eval(x);
+        fields[k] = b.vals;
+        this.recordAssign(this.facts.fields, `${owner}.${k}`, b.vals, line);
+      }
+      e.el.forEach((x, i) => {
+        const name = names[i];
+        const b = this.eval(x);
+        if (name) {
+          fields[name] = b.vals;
+          this.recordAssign(this.facts.fields, `${owner}.${name}`, b.vals, line);
+        }
+      });
+    } else {
+      for (const [, x] of e.kv) this.eval(x);
+      for (const x of e.el) this.eval(x);
+    }
+    return { vals: [{ t: 'obj', type: e.t, fields }], type: e.t };
+  }
+
+  // ------------------------------------------------------------------ calls
+
+  private call(e: Extract<Expr, { k: 'call' }>): Binding[] {
+    const f = e.f;
+    // Function literal called in place: func(){...}()
+    if (f.k === 'fn') {
+      const args = e.a.map((a) => this.eval(a));
+      const id = this.litId(f.f);
+      this.pendingLits.set(id, { f: f.f, scope: this.scope, frame: this.frame });
+      this.runLit(id, args);
+      return [];
+    }
+    if (f.k === 'id') return this.callIdent(e, f.n);
+    if (f.k === 'sel') {
+      if (f.x.k === 'id' && !this.scope.lookup(f.x.n)) {
+        const imp = this.frame.owner.file.imports[f.x.n];
+        if (imp) return this.callQualified(e, imp, f.n);
+      }
+      return this.callMethod(e, f);
+    }
+    // (expr)(args) and other shapes: evaluate the arguments for their side effects.
+    const fv = this.eval(f);
+    return this.invokeValues(e, fv.vals, e.a.map((a) => this.eval(a)));
+  }
+
+  private args(e: Extract<Expr, { k: 'call' }>): Binding[] {
+    return e.a.map((a) => this.eval(a));
+  }
+
+  private callIdent(e: Extract<Expr, { k: 'call' }>, n: string): Binding[] {
+    const local = this.scope.lookup(n);
+    if (local) return this.invokeValues(e, local.vals, this.args(e));
+    switch (n) {
+      case 'string': {
+        const a = this.args(e);
+        return [{ vals: a[0]?.vals ?? [], type: 'string' }];
+      }
+      case 'append': {
+        const a = this.args(e);
+        const items: Val[] = [];
+        for (const b of a.slice(0, 1)) for (const v of b.vals) if (v.t === 'list') items.push(...v.items);
+        for (const b of a.slice(1)) for (const v of b.vals) items.push(...(v.t === 'list' ? v.items : [v]));
+        return [{ vals: [{ t: 'list', items: union(items) }], type: a[0]?.type ?? '' }];
+      }
+      case 'new':
+      case 'make':
+      case 'len':
+      case 'cap':
+      case 'panic':
+      case 'print':
+      case 'println':
+      case 'copy':
+      case 'delete':
+      case 'close':
+        this.args(e);
+        return [];
+    }
+    if (this.opts.adminOpeners.has(n)) {
+      this.args(e);
+      return [{ vals: [this.adminPool(n, e.loc)], type: '*database/sql.DB' }, { vals: [], type: 'error' }];
+    }
+    const fn = this.frame.owner.pkg.funcs.get(n);
+    if (fn) return this.callInTree(e, fn, this.args(e));
+    this.args(e);
+    return [];
+  }
+
+  private adminPool(n: string, l: Loc): Val {
+    return { t: 'pool', admin: true, origin: `opened by ${n}`, ev: [{ message: `admin (BYPASSRLS) pool opened by ${n}`, span: this.span(l) }] };
+  }
+
+  private callQualified(e: Extract<Expr, { k: 'call' }>, imp: string, n: string): Binding[] {
+    const q = `${imp}.${n}`;
+    if (this.opts.adminOpeners.has(n) || this.opts.adminOpeners.has(q)) {
+      this.args(e);
+      return [{ vals: [this.adminPool(n, e.loc)], type: '*database/sql.DB' }, { vals: [], type: 'error' }];
+    }
+    if (POOL_OPENERS.has(q)) {
+      this.args(e);
+      const ev: Evidence[] = [{ message: `application pool opened by ${e.txt}`, span: this.span(e.loc) }];
+      return [{ vals: [{ t: 'pool', admin: false, origin: `opened by ${e.txt}`, ev }], type: '*database/sql.DB' }, { vals: [], type: 'error' }];
+    }
+    if (imp === 'fmt' && (n === 'Sprintf' || n === 'Sprint' || n === 'Sprintln')) return [{ vals: this.sprintf(e, n), type: 'string' }];
+    if (imp === 'strings') {
+      const a = this.args(e);
+      switch (n) {
+        case 'Join': {
+          const lists = a[0]?.vals.filter((v) => v.t === 'list') ?? [];
+          const sep = a[1]?.vals.find((v) => v.t === 'str');
+          const sepParts = sep && sep.t === 'str' ? sep.parts : [{ hole: 'separator' } as Part];
+          const out: Val[] = [];
+          for (const l of lists) {
+            if (l.t !== 'list') continue;
+            const parts: Part[] = [];
+            l.items.forEach((it, i) => {
+              if (i) parts.push(...sepParts);
+              parts.push(...asParts(it, 'list element'));
+            });
+            out.push(mkStr(parts));
+          }
+          return [{ vals: out.length ? union(out) : [hole('strings.Join of a list rlscov cannot follow')], type: 'string' }];
+        }
+        case 'TrimSpace':
+        case 'ToUpper':
+        case 'ToLower':
+        case 'Trim':
+        case 'TrimPrefix':
+        case 'TrimSuffix':
+        case 'ReplaceAll':
+        case 'Replace':
+          return [{ vals: a[0]?.vals.filter((v) => v.t === 'str') ?? [], type: 'string' }];
+        case 'Repeat':
+          return [{ vals: [hole('repeated text')], type: 'string' }];
+      }
+      return [{ vals: [], type: '' }];
+    }
+    const pkg = this.program.packageForImport(imp);
+    const fn = pkg?.funcs.get(n);
+    if (fn) return this.callInTree(e, fn, this.args(e));
+    // An external function: arguments may still carry closures (e.g. a retry helper from a library).
+    const a = this.args(e);
+    this.passFunctionArgs(e, `${imp}.${n}`, n, a);
+    return [];
+  }
+
+  private sprintf(e: Extract<Expr, { k: 'call' }>, n: string): Val[] {
+    const a = this.args(e);
+    if (n !== 'Sprintf') {
+      let acc: Val[] = [str('')];
+      a.forEach((b, i) => (acc = concat(acc, b.vals, 'text', `argument ${i + 1} of fmt.${n}`)));
+      return acc;
+    }
+    const formats = a[0]?.vals.filter((v): v is Extract<Val, { t: 'str' }> => v.t === 'str') ?? [];
+    if (!formats.length) return [hole('fmt.Sprintf with a format rlscov cannot follow')];
+    const out: Val[] = [];
+    for (const fmtVal of formats) {
+      const fmt = fmtVal.parts.length === 1 && typeof fmtVal.parts[0] === 'string' ? fmtVal.parts[0] : null;
+      if (fmt === null) {
+        out.push(fmtVal);
+        continue;
+      }
+      // Expand verbs left to right; each verb takes the next argument's possible texts.
+      let acc: Val[] = [str('')];
+      let argi = 1;
+      const re = /%([-+# 0]*)(\d+|\*)?(\.\d+)?([a-zA-Z%])/g;
+      let last = 0;
+      let m: RegExpExecArray | null;
+      while ((m = re.exec(fmt))) {
+        acc = concat(acc, [str(fmt.slice(last, m.index))], '', '');
+        last = m.index + m[0].length;
+        if (m[4] === '%') {
+          acc = concat(acc, [str('%')], '', '');
+          continue;
+        }
+        const arg = a[argi++];
+        let vals: Val[] = arg?.vals.filter((v) => v.t === 'str' || v.t === 'param') ?? [];
+        if (m[4] === 'q') vals = vals.map((v) => (v.t === 'str' ? mkStr(['"', ...v.parts, '"']) : v));
+        acc = concat(acc, vals.length ? vals : [hole(`argument ${argi - 1} of fmt.Sprintf`)], '', `argument ${argi - 1} of fmt.Sprintf`);
+      }
+      acc = concat(acc, [str(fmt.slice(last))], '', '');
+      out.push(...acc);
+    }
+    return union(out);
+  }
+
+  private callMethod(e: Extract<Expr, { k: 'call' }>, f: Extract<Expr, { k: 'sel' }>): Binding[] {
+    const recv = this.eval(f.x);
+    const m = f.n;
+    const receiverText = e.txt.slice(0, Math.max(0, e.txt.length - m.length - 1));
+    if (SQL_METHODS.has(m)) {
+      const a = this.args(e);
+      const sqlIdx = a.slice(0, 3).findIndex((b) => b.type === 'string' || b.vals.some((v) => v.t === 'str'));
+      if (sqlIdx >= 0 && !recv.vals.some((v) => v.t === 'stmt')) {
+        const sql = a[sqlIdx]!.vals.filter((v) => v.t === 'str');
+        this.site(e, m, receiverText, recv, f.x, sql.length ? sql : [hole(`SQL argument ${e.at[sqlIdx] ?? ''}`)], 'sql');
+      }
+      if (PREPARE_METHODS.has(m)) return [{ vals: [{ t: 'stmt' }], type: 'stmt' }, { vals: [], type: 'error' }];
+      return [{ vals: [], type: '' }, { vals: [], type: 'error' }];
+    }
+    if (m === 'CopyFrom') {
+      const a = this.args(e);
+      const ident = a[1]?.vals.filter((v) => v.t === 'list') ?? [];
+      this.site(e, m, receiverText, recv, f.x, ident, 'copyfrom');
+      return [{ vals: [], type: 'int64' }, { vals: [], type: 'error' }];
+    }
+    if (m === 'Queue') {
+      const a = this.args(e);
+      const batches = recv.vals.filter((v): v is Extract<Val, { t: 'batch' }> => v.t === 'batch');
+      const sql = a[0]?.vals.filter((v) => v.t === 'str') ?? [];
+      if (sql.length && (batches.length || /pgx\/v\d+\.Batch$/.test(recv.type))) {
+        const id = batches[0]?.id ?? `batch@${this.frame.owner.file.path}:${e.loc[0]}`;
+        this.site(e, m, receiverText, { vals: [], type: '' }, f.x, sql, 'queue', id);
+      }
+      return [];
+    }
+    if (m === 'SendBatch') {
+      const a = this.args(e);
+      for (const v of a[1]?.vals ?? []) {
+        if (v.t === 'batch') this.facts.batches.set(v.id, union(this.facts.batches.get(v.id) ?? [], recv.vals.length ? recv.vals : [{ t: 'unknown', type: recv.type, why: receiverText }]));
+      }
+      return [];
+    }
+    if (BEGIN_METHODS.has(m)) {
+      this.args(e);
+      const ev: Evidence = { message: `transaction begun by ${e.txt} without an org scope`, span: this.span(e.loc) };
+      const vals: Val[] = recv.vals.map((v) => (v.t === 'pool' && v.admin ? { ...v, origin: `transaction on ${v.origin}` } : ({ t: 'tx', settings: [], ev: [ev], origin: `begun by ${e.txt}`, ...(v.t === 'pool' ? {} : { from: v }) } as Val)));
+      if (!vals.length) vals.push({ t: 'tx', settings: [], ev: [ev], origin: `begun by ${e.txt}` });
+      return [{ vals: union(vals), type: '*database/sql.Tx' }, { vals: [], type: 'error' }];
+    }
+    if (CONN_METHODS.has(m) && recv.vals.some((v) => v.t === 'pool' || v.t === 'field' || v.t === 'gvar' || v.t === 'param')) {
+      this.args(e);
+      return [{ vals: recv.vals, type: recv.type }, { vals: [], type: 'error' }];
+    }
+    // A method of the tree.
+    let target = this.program.method(recv.type, m);
+    if (!target) {
+      const ref = recv.vals.find((v) => v.t === 'fnref');
+      if (ref) target = null;
+    }
+    const a = this.args(e);
+    if (target) return this.callInTree(e, target, a);
+    // A function-typed field or value: h.run(func(tx) {...})
+    this.passFunctionArgs(e, `${receiverText}.${m}`, m, a);
+    return [];
+  }
+
+  private site(e: Extract<Expr, { k: 'call' }>, method: string, receiver: string, recv: Binding, recvExpr: Expr, sql: Val[], kind: RawSite['kind'], batch?: string): void {
+    const vals = recv.vals.length ? recv.vals : kind === 'queue' ? [] : [{ t: 'unknown', type: recv.type, why: `the receiver ${receiver}` } as Val];
+    const s: RawSite = { owner: this.frame.owner.id, ownerName: this.frame.owner.name, pkg: this.frame.owner.pkg, file: this.frame.owner.file, loc: e.loc, sl: e.sl, method, receiver, recv: vals, sql, kind };
+    if (batch) s.batch = batch;
+    this.facts.sites.push(s);
+    // A transaction-local scope setting marks the handle variable as scoped from here on.
+    if (kind === 'sql' && recvExpr.k === 'id') {
+      const settings = localSettings(sql);
+      if (settings.length) {
+        const b = this.scope.lookup(recvExpr.n);
+        if (b) {
+          let vals2 = b.vals;
+          for (const st of settings) vals2 = vals2.map((v) => withSetting(v, st));
+          this.scope.assign(recvExpr.n, { vals: vals2, type: b.type });
+          // Record the setter summary for parameters (a helper that scopes the tx it is given).
+          for (const v of b.vals) if (v.t === 'param' && v.fn === this.frame.fnId && !this.frame.isLit) this.addSetter(v.fn, v.i, settings);
+        }
+      }
+    }
+  }
+
+  private addSetter(fn: string, i: number, settings: string[]): void {
+    let m = this.facts.setters.get(fn);
+    if (!m) this.facts.setters.set(fn, (m = new Map()));
+    m.set(i, [...new Set([...(m.get(i) ?? []), ...settings])].sort());
+  }
+
+  /** Calls into a function of the tree: record the call, bind closures, apply setter summaries. */
+  private callInTree(e: Extract<Expr, { k: 'call' }>, fn: FuncInfo, a: Binding[]): Binding[] {
+    this.facts.calls.push({
+      caller: this.frame.owner.id,
+      callerName: this.frame.owner.name,
+      pkg: this.frame.owner.pkg,
+      file: this.frame.owner.file,
+      loc: e.loc,
+      sl: e.sl,
+      callee: fn.id,
+      calleeText: e.txt,
+      args: a.map((b) => b.vals),
+      argText: e.at,
+    });
+    this.passFunctionArgs(e, fn.id, fn.name, a, fn);
+    const setters = this.setters.get(fn.id);
+    if (setters) {
+      for (const [i, settings] of setters) {
+        const ae = e.a[i];
+        if (ae?.k !== 'id') continue;
+        const b = this.scope.lookup(ae.n);
+        if (!b) continue;
+        let vals = b.vals;
+        for (const s of settings) vals = vals.map((v) => withSetting(v, s));
+        this.scope.assign(ae.n, { vals, type: b.type });
+      }
+    }
+    const results = fn.decl.results;
+    return results.map((t, i) => ({ vals: [{ t: 'ret', fn: fn.id, i, settings: [] } as Val], type: t }));
+  }
+
+  /** Closures and function values handed to a call run with the callee's k-th parameter's invocation arguments. */
+  private passFunctionArgs(e: Extract<Expr, { k: 'call' }>, calleeId: string, calleeName: string, a: Binding[], fn?: FuncInfo): void {
+    a.forEach((b, k) => {
+      for (const v of b.vals) {
+        if (v.t === 'fnlit') {
+          const lit = this.pendingLits.get(v.id);
+          if (!lit) continue;
+          const params = lit.f.params.map((p, j) => ({ vals: [{ t: 'cb', fn: calleeId, k, j, callee: calleeName, type: p.type, settings: [] } as Val] }));
+          this.runLit(v.id, params);
+        } else if (v.t === 'fnref') {
+          const target = this.program.funcs.get(v.fn);
+          if (!target) continue;
+          this.facts.calls.push({
+            caller: this.frame.owner.id,
+            callerName: this.frame.owner.name,
+            pkg: this.frame.owner.pkg,
+            file: this.frame.owner.file,
+            loc: e.loc,
+            sl: e.sl,
+            callee: target.id,
+            calleeText: `${e.at[k] ?? target.name} (passed to ${calleeName})`,
+            args: target.decl.params.map((p, j) => [{ t: 'cb', fn: calleeId, k, j, callee: calleeName, type: p.type, settings: [] } as Val]),
+            argText: target.decl.params.map((p) => p.name),
+          });
+        } else if (v.t === 'param' && v.type.startsWith('func(') && fn) {
+          const key = `${v.fn}#${v.i}`;
+          const list = this.facts.forwards.get(key) ?? [];
+          if (!list.some(([c, m]) => c === calleeId && m === k)) list.push([calleeId, k]);
+          this.facts.forwards.set(key, list);
+        } else if (v.t === 'param' && v.type.startsWith('func(') && !fn) {
+          // Handed to a function outside the tree (or unknown): a named wrapper is trusted by name.
+          const key = `${v.fn}#${v.i}`;
+          const list = this.facts.forwards.get(key) ?? [];
+          if (!list.some(([c, m]) => c === calleeId && m === k)) list.push([calleeId, k]);
+          this.facts.forwards.set(key, list);
+        }
+      }
+    });
+  }
+
+  /** Calling a value: a closure, a function reference, or a function-typed parameter. */
+  private invokeValues(e: Extract<Expr, { k: 'call' }>, fvals: Val[], a: Binding[]): Binding[] {
+    for (const v of fvals) {
+      if (v.t === 'fnlit') this.runLit(v.id, a);
+      else if (v.t === 'fnref') {
+        const fn = this.program.funcs.get(v.fn);
+        if (fn) return this.callInTree(e, fn, a);
+      } else if (v.t === 'param' && !this.frame.isLit && v.fn === this.frame.fnId) {
+        const key = `${v.fn}#${v.i}`;
+        const list = this.facts.invocations.get(key) ?? [];
+        list.push(a.map((b) => b.vals));
+        this.facts.invocations.set(key, list);
+      } else if (v.t === 'param') {
+        const key = `${v.fn}#${v.i}`;
+        const list = this.facts.invocations.get(key) ?? [];
+        list.push(a.map((b) => b.vals));
+        this.facts.invocations.set(key, list);
+      }
+    }
+    return [];
+  }
+}
+
+/** Settings a set of SQL texts sets transaction-locally (set_config(..., true), SET LOCAL). */
+export function localSettings(sql: Val[]): string[] {
+  const out = new Set<string>();
+  for (const v of sql) {
+    if (v.t !== 'str') continue;
+    const text = v.parts.map((p) => (typeof p === 'string' ? p : '')).join(' ');
+    if (!/set_config|\bset\s+local\b/i.test(text)) continue;
+    for (const st of classifySql({ parts: v.parts.map((p) => (typeof p === 'string' ? p : { hole: p.hole })) })) {
+      for (const s of st.scopeSettings) if (s.local === true && s.name) out.add(s.name);
+    }
+  }
+  return [...out].sort();
+}
+
+export function isTxLike(t: string): boolean {
+  return isTxType(t);
+}

@@ -1,0 +1,124 @@
+// The whole analysed tree as one index: packages, their functions, methods, types, consts and vars, and how
+// import paths map onto packages of the tree.
+import type { Expr, FileIR, FuncDeclIR, TypeDeclIR } from '../go/ir.js';
+
+export interface FuncInfo {
+  /** `pkgKey.Name` or `pkgKey.Type.Method`. */
+  id: string;
+  /** Display name: `Name` or `Type.Method`. */
+  name: string;
+  pkg: PackageInfo;
+  file: FileIR;
+  decl: FuncDeclIR;
+}
+
+export interface PackageInfo {
+  key: string;
+  /** Root-relative directory. */
+  dir: string;
+  name: string;
+  files: FileIR[];
+  funcs: Map<string, FuncInfo>;
+  /** `Type.Method` -> function */
+  methods: Map<string, FuncInfo>;
+  types: Map<string, TypeDeclIR>;
+  consts: Map<string, { e: Expr; file: FileIR }>;
+  vars: Map<string, { t: string; v: Expr | null; file: FileIR; line: number }>;
+}
+
+export class Program {
+  readonly packages = new Map<string, PackageInfo>();
+  readonly funcs = new Map<string, FuncInfo>();
+  private importCache = new Map<string, PackageInfo | null>();
+
+  constructor(readonly files: FileIR[]) {
+    for (const f of files) {
+      const dir = f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '.';
+      let p = this.packages.get(f.pkgKey);
+      if (!p) {
+        p = { key: f.pkgKey, dir, name: f.pkgName, files: [], funcs: new Map(), methods: new Map(), types: new Map(), consts: new Map(), vars: new Map() };
+        this.packages.set(f.pkgKey, p);
+      }
+      p.files.push(f);
+      for (const [n, t] of Object.entries(f.types)) p.types.set(n, t);
+      for (const [n, e] of Object.entries(f.consts)) p.consts.set(n, { e, file: f });
+      for (const [n, v] of Object.entries(f.vars)) p.vars.set(n, { ...v, file: f });
+      for (const d of f.funcs) {
+        const name = d.recvType ? `${d.recvType}.${d.name}` : d.name;
+        const id = `${f.pkgKey}.${name}`;
+        // init() may appear in several files: keep each, with a distinct id.
+        const uid = this.funcs.has(id) ? `${id}#${f.path}:${d.loc[0]}` : id;
+        const info: FuncInfo = { id: uid, name, pkg: p, file: f, decl: d };
+        this.funcs.set(uid, info);
+        if (d.recvType) p.methods.set(name, info);
+        else if (!p.funcs.has(d.name)) p.funcs.set(d.name, info);
+      }
+    }
+  }
+
+  /** The package of the tree an import path names, if any (exact key, else the longest directory suffix match). */
+  packageForImport(path: string): PackageInfo | null {
+    const hit = this.importCache.get(path);
+    if (hit !== undefined) return hit;
+    let found: PackageInfo | null = this.packages.get(path) ?? null;
+    if (!found) {
+      let bestLen = 0;
+      for (const p of this.packages.values()) {
+        if (!p.key.startsWith('dir:')) continue;
+        const dir = p.dir;
+        if (dir !== '.' && (path === dir || path.endsWith('/' + dir)) && dir.length > bestLen) {
+          found = p;
+          bestLen = dir.length;
+        }
+      }
+    }
+    this.importCache.set(path, found);
+    return found;
+  }
+
+  /** A named type of the tree from its canonical name (`pkgKey.Name`, pointer stripped). */
+  typeDecl(canonical: string): { pkg: PackageInfo; name: string; decl: TypeDeclIR } | null {
+    const t = canonical.replace(/^\*+/, '');
+    const dot = t.lastIndexOf('.');
+    if (dot < 0) return null;
+    const pkgKey = t.slice(0, dot);
+    const name = t.slice(dot + 1);
+    const pkg = this.packages.get(pkgKey) ?? this.packageForImport(pkgKey);
+    const decl = pkg?.types.get(name);
+    return pkg && decl ? { pkg, name, decl } : null;
+  }
+
+  /** Type of field `f` of a named struct type (following embedded fields two levels deep). */
+  fieldType(typeName: string, field: string, depth = 0): { owner: string; type: string } | null {
+    const td = this.typeDecl(typeName);
+    if (!td) return null;
+    const owner = `${td.pkg.key}.${td.name}`;
+    const direct = td.decl.fields[field];
+    if (direct && !td.decl.embedded.includes(direct)) return { owner, type: direct };
+    if (depth < 2) {
+      for (const emb of td.decl.embedded) {
+        const r = this.fieldType(emb, field, depth + 1);
+        if (r) return r;
+      }
+    }
+    if (direct) return { owner, type: direct };
+    // A defined type over another named type (`type Store struct{...}; type TxStore Store`)
+    if (td.decl.underlying && td.decl.underlying !== 'struct' && depth < 2) return this.fieldType(td.decl.underlying, field, depth + 1);
+    return null;
+  }
+
+  /** Method `m` of a named type (following embedded fields). */
+  method(typeName: string, m: string, depth = 0): FuncInfo | null {
+    const td = this.typeDecl(typeName);
+    if (!td) return null;
+    const direct = td.pkg.methods.get(`${td.name}.${m}`);
+    if (direct) return direct;
+    if (depth < 2) {
+      for (const emb of td.decl.embedded) {
+        const r = this.method(emb, m, depth + 1);
+        if (r) return r;
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,438 @@
+// Pass 2: resolve the symbolic values of pass 1 over the whole program and turn raw sites into write sites.
+// - fields, package variables, returns: the union of everything assigned to them anywhere;
+// - closure parameters: what the function the closure was handed to passes when it calls it (wrapper discovery);
+// - parameters of the function holding a write: a requirement on its callers, checked at each call (RLS002),
+//   moving up while callers pass their own parameters; with no caller in the tree the write stands alone (RLS001);
+// - SQL parameters (`execWithRetry(db, q)`): each call becomes a write site with the caller's SQL.
+import type { Evidence, HandleVerdict, Span, SqlStatement, WriteSite } from '../model.js';
+import type { HelperCallViolation } from '../engine/rule.js';
+import { classifySql } from '../sql/index.js';
+import { isPoolType, isTxType, shortType, wrapperSettings } from './drivers.js';
+import type { Facts, RawCall, RawSite } from './interpret.js';
+import type { Program } from './program.js';
+import { asParts, mkStr, union, type Part, type Val } from './values.js';
+
+export interface WriteNeed {
+  /** The write needs a scoped transaction (or an admin pool) at all. */
+  gated: boolean;
+  /** Settings the scope must have set. */
+  settings: string[];
+  /** Short description for messages: "INSERT into audit_logs". */
+  what: string;
+}
+
+export interface SolveOptions {
+  wrappers: Set<string>;
+  defaultSetting: string;
+  /** What a set of statements needs from its handle (from the catalog). */
+  needs(statements: SqlStatement[]): WriteNeed;
+}
+
+export interface SolveResult {
+  sites: WriteSite[];
+  helperCalls: Array<Omit<HelperCallViolation, 'write'> & { write: WriteSite }>;
+}
+
+const MAX_CHAIN = 10;
+
+type Concrete = HandleVerdict;
+
+export class Solver {
+  private callsTo = new Map<string, RawCall[]>();
+  private memo = new Map<string, Concrete[]>();
+  private active = new Set<string>();
+
+  constructor(
+    private readonly program: Program,
+    private readonly facts: Facts,
+    private readonly opts: SolveOptions,
+  ) {
+    for (const c of facts.calls) {
+      const l = this.callsTo.get(c.callee) ?? [];
+      l.push(c);
+      this.callsTo.set(c.callee, l);
+    }
+  }
+
+  solve(): SolveResult {
+    const out: SolveResult = { sites: [], helperCalls: [] };
+    for (const raw of this.facts.sites) this.site(raw, out);
+    return out;
+  }
+
+  // ------------------------------------------------------------------ sites
+
+  private span(file: string, loc: [number, number, number, number]): Span {
+    return { file, start: { line: loc[0], column: loc[1] }, end: { line: loc[2], column: loc[3] } };
+  }
+
+  private site(raw: RawSite, out: SolveResult): void {
+    const recv = raw.kind === 'queue' ? this.facts.batches.get(raw.batch!) ?? [{ t: 'unknown', type: '', why: 'a pgx.Batch never sent with SendBatch in this function' } as Val] : raw.recv;
+    this.instantiate(
+      {
+        owner: raw.owner,
+        span: this.span(raw.file.path, raw.loc),
+        sl: raw.sl,
+        function: raw.ownerName,
+        pkg: raw.pkg.dir,
+        method: raw.method,
+        receiver: raw.receiver,
+        recv,
+        sql: raw.sql,
+        kind: raw.kind,
+        via: [],
+      },
+      out,
+      0,
+    );
+  }
+
+  private instantiate(t: Template, out: SolveResult, depth: number): void {
+    const sqlParams = t.kind === 'copyfrom' ? [] : paramRefs(t.sql, t.owner);
+    const callers = this.callsTo.get(t.owner) ?? [];
+    if (sqlParams.length && callers.length && depth < MAX_CHAIN) {
+      // An SQL helper: its callers supply the text. Each call becomes the write site.
+      for (const c of callers) {
+        const sql = substituteSql(t.sql, t.owner, c.args);
+        const recv = t.recv.flatMap((v) => (v.t === 'param' && v.fn === t.owner ? c.args[v.i]?.map((a) => addSettings(a, v.settings)) ?? [] : [v]));
+        this.instantiate(
+          {
+            owner: c.caller,
+            span: this.span(c.file.path, c.loc),
+            sl: c.sl,
+            function: c.callerName,
+            pkg: c.pkg.dir,
+            method: t.method,
+            receiver: recvText(t, c),
+            recv: recv.length ? recv : t.recv,
+            sql,
+            kind: t.kind,
+            via: [{ message: `runs its SQL argument with ${t.method} on ${t.receiver}`, span: t.span }, ...t.via],
+          },
+          out,
+          depth + 1,
+        );
+      }
+      return;
+    }
+    const statements = this.statements(t);
+    const site: WriteSite = {
+      span: t.span,
+      statementLine: t.sl,
+      function: t.function,
+      package: t.pkg,
+      method: t.method,
+      receiver: t.receiver,
+      handles: [],
+      statements,
+      sql: statements.length === 0 ? 'unknown' : statements.every((s) => s.complete) ? 'complete' : 'holes',
+    };
+    if (t.via.length) site.via = t.via;
+    const need = this.opts.needs(statements);
+    const handles: HandleVerdict[] = [];
+    for (const v of t.recv) {
+      if (v.t === 'param' && v.fn === t.owner) {
+        const callers = this.callsTo.get(t.owner) ?? [];
+        const name = v.name || `#${v.i + 1}`;
+        if (!callers.length) {
+          handles.push({
+            kind: 'unknown',
+            description: `parameter ${name} of ${t.function}, which has no caller in the analysed tree: nothing shows it is an org-scoped transaction or an admin pool`,
+            settings: v.settings,
+            evidence: [],
+          });
+          continue;
+        }
+        handles.push({ kind: 'handleParam', description: `parameter ${name} of ${t.function} (${shortType(v.type)}); each caller is checked`, settings: v.settings, evidence: [] });
+        if (need.gated && !hasAll(v.settings, need.settings)) this.requirement(t.owner, v.i, v.settings, site, need, [{ message: `${t.method} ${need.what} on ${name}`, span: t.span }], out, 0, new Set());
+        continue;
+      }
+      handles.push(...this.resolve(v));
+    }
+    site.handles = dedupeHandles(handles);
+    out.sites.push(site);
+  }
+
+  private statements(t: Template): SqlStatement[] {
+    if (t.kind === 'copyfrom') {
+      const out: SqlStatement[] = [];
+      for (const v of t.sql) {
+        if (v.t !== 'list') continue;
+        const names = v.items.map((it) => (it.t === 'str' && it.parts.length === 1 && typeof it.parts[0] === 'string' ? `"${it.parts[0].replace(/"/g, '""')}"` : null));
+        const text = names.every((n) => n !== null) && names.length ? `COPY ${names.join('.')} FROM STDIN` : 'COPY ? FROM STDIN';
+        out.push(...classifySql({ parts: text.includes('?') ? ['COPY ', { hole: 'table of CopyFrom' }, ' FROM STDIN'] : [text] }));
+      }
+      if (!out.length) out.push(...classifySql({ parts: ['COPY ', { hole: 'table of CopyFrom' }, ' FROM STDIN'] }));
+      return out;
+    }
+    const out: SqlStatement[] = [];
+    const seen = new Set<string>();
+    for (const v of t.sql) {
+      if (v.t !== 'str') continue;
+      const parts = v.parts.map((p) => (typeof p === 'string' ? p : { hole: p.hole }));
+      for (const s of classifySql({ parts })) {
+        const k = s.text + '|' + s.kind;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        out.push(s);
+      }
+    }
+    return out;
+  }
+
+  /** A write needs its function's `i`-th parameter scoped: check every call, moving up through parameters. */
+  private requirement(fn: string, i: number, localSettings: string[], write: WriteSite, need: WriteNeed, flow: Evidence[], out: SolveResult, depth: number, seen: Set<string>): void {
+    const key = `${fn}#${i}`;
+    if (seen.has(key) || depth > MAX_CHAIN) return;
+    seen.add(key);
+    const decl = this.program.funcs.get(fn)?.decl;
+    const pname = decl?.params[i]?.name ?? `#${i + 1}`;
+    for (const c of this.callsTo.get(fn) ?? []) {
+      const callEv: Evidence = { message: `calls ${c.calleeText}, passing ${c.argText[i] ?? '?'} as ${pname}`, span: this.span(c.file.path, c.loc) };
+      for (const a of c.args[i] ?? []) {
+        const v = addSettings(a, localSettings);
+        if (v.t === 'param' && v.fn === c.caller) {
+          if (hasAll(v.settings, need.settings)) continue;
+          const upCallers = this.callsTo.get(c.caller) ?? [];
+          if (upCallers.length) {
+            this.requirement(c.caller, v.i, v.settings, write, need, [callEv, ...flow], out, depth + 1, seen);
+            continue;
+          }
+          // The chain ends at a function nobody calls: the outermost call is where the requirement is unmet.
+          out.helperCalls.push(this.violation(c, i, { kind: 'unknown', description: `parameter ${v.name} of ${c.callerName}, which has no caller in the analysed tree`, settings: v.settings, evidence: [] }, write, need, [callEv, ...flow]));
+          continue;
+        }
+        for (const h of this.resolve(v)) {
+          if (satisfies(h, need)) continue;
+          out.helperCalls.push(this.violation(c, i, h, write, need, [callEv, ...flow]));
+        }
+      }
+    }
+  }
+
+  private violation(c: RawCall, i: number, h: HandleVerdict, write: WriteSite, need: WriteNeed, flow: Evidence[]): Omit<HelperCallViolation, 'write'> & { write: WriteSite } {
+    return {
+      span: this.span(c.file.path, c.loc),
+      statementLine: c.sl,
+      function: c.callerName,
+      package: c.pkg.dir,
+      callee: c.calleeText,
+      argIndex: i,
+      argText: c.argText[i] ?? '?',
+      handle: h,
+      needs: 'scopedTx',
+      settings: need.settings,
+      write,
+      flow: [...flow, { message: `the write: ${need.what}`, span: write.span }].slice(0, 24),
+    };
+  }
+
+  // ------------------------------------------------------------------ values -> handle verdicts
+
+  resolve(v: Val, depth = 0): Concrete[] {
+    if (depth > 24) return [];
+    switch (v.t) {
+      case 'tx': {
+        if (v.from) {
+          const base = this.resolve(v.from, depth + 1);
+          if (base.length && base.every((b) => b.kind === 'adminPool')) return base.map((b) => ({ ...b, description: `transaction on ${b.description}` }));
+        }
+        return [txVerdict(v.settings, v.ev, `transaction ${v.origin}`)];
+      }
+      case 'pool':
+        return [
+          v.admin
+            ? { kind: 'adminPool', description: `admin (BYPASSRLS) pool ${v.origin}`, settings: [], evidence: v.ev }
+            : { kind: 'appPool', description: `application pool ${v.origin}`, settings: [], evidence: v.ev },
+        ];
+      case 'field':
+        return this.memoised(`field:${v.key}`, () => this.resolveAssigned(this.facts.fields.get(v.key), `field ${v.key.slice(v.key.lastIndexOf('.', v.key.lastIndexOf('.') - 1) + 1)}`, v.type, depth)).map((c) => withSettingsVerdict(c, v.settings));
+      case 'gvar': {
+        const pv = this.program.packages.get(v.key.slice(0, v.key.lastIndexOf('.')))?.vars.get(v.key.slice(v.key.lastIndexOf('.') + 1));
+        return this.memoised(`gvar:${v.key}`, () => {
+          const assigned = this.facts.gvars.get(v.key);
+          const init = pv?.v ? this.facts.gvars.get(`${v.key}#init`) : undefined;
+          const merged = assigned || init ? { vals: union(assigned?.vals ?? [], init?.vals ?? []), where: [...(assigned?.where ?? []), ...(init?.where ?? [])] } : undefined;
+          return this.resolveAssigned(merged, `package variable ${v.key.slice(v.key.lastIndexOf('/') + 1)}`, v.type, depth);
+        }).map((c) => withSettingsVerdict(c, v.settings));
+      }
+      case 'ret':
+        return this.memoised(`ret:${v.fn}#${v.i}`, () => {
+          const rs = this.facts.returns.get(v.fn)?.[v.i] ?? [];
+          const f = this.program.funcs.get(v.fn);
+          const r = rs.flatMap((x) => this.resolve(x, depth + 1));
+          if (r.length) return r.map((c) => ({ ...c, evidence: [...c.evidence, { message: `returned by ${f?.name ?? v.fn}`, span: f ? this.span(f.file.path, f.decl.loc) : undefined } as Evidence].slice(0, 8) }));
+          const t = f?.decl.results[v.i] ?? '';
+          return byType(t, `result of ${f?.name ?? v.fn}`);
+        }).map((c) => withSettingsVerdict(c, v.settings));
+      case 'param':
+        return this.memoised(`param:${v.fn}#${v.i}`, () => {
+          const calls = this.callsTo.get(v.fn) ?? [];
+          const f = this.program.funcs.get(v.fn);
+          if (!calls.length) return byType(v.type, `parameter ${v.name} of ${f?.name ?? v.fn}, which has no caller in the analysed tree`);
+          return calls.flatMap((c) => (c.args[v.i] ?? []).flatMap((a) => this.resolve(a, depth + 1)));
+        }).map((c) => withSettingsVerdict(c, v.settings));
+      case 'cb':
+        return this.memoised(`cb:${v.fn}#${v.k}#${v.j}#${v.type}`, () => this.resolveCb(v, depth)).map((c) => withSettingsVerdict(c, v.settings));
+      case 'unknown':
+        return byType(v.type, v.why);
+      default:
+        return [];
+    }
+  }
+
+  private memoised(k: string, f: () => Concrete[]): Concrete[] {
+    const hit = this.memo.get(k);
+    if (hit) return hit;
+    if (this.active.has(k)) return [];
+    this.active.add(k);
+    try {
+      const r = dedupeHandles(f());
+      this.memo.set(k, r);
+      return r;
+    } finally {
+      this.active.delete(k);
+    }
+  }
+
+  private resolveAssigned(a: { vals: Val[]; where: Evidence[] } | undefined, what: string, type: string, depth: number): Concrete[] {
+    if (!a || !a.vals.length) return byType(type, `${what}, never assigned in the analysed tree`);
+    const rs = a.vals.flatMap((x) => this.resolve(x, depth + 1));
+    if (!rs.length) return byType(type, `${what}, assigned from values rlscov cannot follow`);
+    const allAdmin = rs.every((r) => r.kind === 'adminPool');
+    return rs.map((r) => ({
+      ...r,
+      description: allAdmin
+        ? `${what}, only ever assigned an admin pool`
+        : r.kind === 'appPool'
+          ? `${what}, not shown to hold only an admin pool`
+          : r.kind === 'unscopedTx'
+            ? `${what}, a transaction with no org scope`
+            : `${what}: ${r.description}`,
+      evidence: [...r.evidence, { message: `${what} is assigned here: ${r.description}`, span: a.where[0]?.span } as Evidence].slice(0, 8),
+    }));
+  }
+
+  /** Parameter j of a closure handed as argument k to `fn`: what fn passes when it calls it. */
+  private resolveCb(v: Extract<Val, { t: 'cb' }>, depth: number): Concrete[] {
+    const f = this.program.funcs.get(v.fn);
+    const named = this.opts.wrappers.has(v.callee) || this.opts.wrappers.has(v.callee.slice(v.callee.lastIndexOf('.') + 1));
+    const where = f ? ` (${f.file.path}:${f.decl.loc[0]})` : '';
+    const results: Concrete[] = [];
+    if (f) {
+      for (const args of this.facts.invocations.get(`${v.fn}#${v.k}`) ?? []) for (const a of args[v.j] ?? []) results.push(...this.resolve(a, depth + 1));
+      for (const [g, m] of this.facts.forwards.get(`${v.fn}#${v.k}`) ?? []) {
+        const gName = this.program.funcs.get(g)?.name ?? g;
+        results.push(...this.resolve({ t: 'cb', fn: g, k: m, j: v.j, callee: gName.slice(gName.lastIndexOf('.') + 1), type: v.type, settings: [] }, depth + 1));
+      }
+    }
+    const isHandle = isTxType(v.type) || isPoolType(v.type) || !v.type || v.type === '?';
+    if (named) {
+      const settings = wrapperSettings(v.callee, this.opts.defaultSetting);
+      const fromBody = results.filter((r) => r.kind === 'scopedTx');
+      if (fromBody.length) return fromBody.map((r) => ({ ...r, description: `closure parameter of org-scope wrapper ${v.callee}${where}`, evidence: [{ message: `closure parameter of ${v.callee}, which sets ${r.settings.join(', ')} transaction-locally`, span: f ? this.span(f.file.path, f.decl.loc) : undefined }, ...r.evidence].slice(0, 8) }));
+      if (!isHandle) return [];
+      return [{ kind: 'scopedTx', description: `closure parameter of org-scope wrapper ${v.callee}${where}`, settings, evidence: [{ message: `${v.callee} is a known org-scope wrapper (sets ${settings.join(', ')})`, span: f ? this.span(f.file.path, f.decl.loc) : undefined }] }];
+    }
+    if (results.length) {
+      return results.map((r) => ({
+        ...r,
+        description: r.kind === 'scopedTx' ? `closure parameter of ${v.callee}${where}, which opens a transaction and sets ${r.settings.join(', ')} on it` : `closure parameter of ${v.callee}${where}: ${r.description}`,
+        evidence: [{ message: `${v.callee} calls the closure with this handle`, span: f ? this.span(f.file.path, f.decl.loc) : undefined }, ...r.evidence].slice(0, 8),
+      }));
+    }
+    if (!isHandle) return [];
+    return byType(v.type, `parameter of a closure passed to ${v.callee}, which is not a known org-scope wrapper`);
+  }
+}
+
+interface Template {
+  owner: string;
+  span: Span;
+  sl: number;
+  function: string;
+  pkg: string;
+  method: string;
+  receiver: string;
+  recv: Val[];
+  sql: Val[];
+  kind: RawSite['kind'];
+  via: Evidence[];
+}
+
+function recvText(t: Template, c: RawCall): string {
+  const p = t.recv.find((v) => v.t === 'param' && v.fn === t.owner);
+  if (p && p.t === 'param') return c.argText[p.i] ?? t.receiver;
+  return `${t.receiver} (inside ${c.calleeText})`;
+}
+
+function paramRefs(sql: Val[], owner: string): number[] {
+  const out = new Set<number>();
+  for (const v of sql) if (v.t === 'str') for (const p of v.parts) if (typeof p !== 'string' && p.param && p.param.fn === owner) out.add(p.param.i);
+  return [...out];
+}
+
+function substituteSql(sql: Val[], owner: string, args: Val[][]): Val[] {
+  const out: Val[] = [];
+  for (const v of sql) {
+    if (v.t !== 'str') continue;
+    let acc: Part[][] = [[]];
+    for (const p of v.parts) {
+      if (typeof p !== 'string' && p.param && p.param.fn === owner) {
+        const alts = (args[p.param.i] ?? []).filter((a) => a.t === 'str' || a.t === 'param');
+        const choices = alts.length ? alts.map((a) => asParts(a, p.hole)) : [[{ hole: p.hole } as Part]];
+        const next: Part[][] = [];
+        for (const a of acc) for (const c of choices) if (next.length < 24) next.push([...a, ...c]);
+        acc = next;
+      } else acc = acc.map((a) => [...a, p]);
+    }
+    out.push(...acc.map((parts) => mkStr(parts)));
+  }
+  return union(out);
+}
+
+function addSettings(v: Val, settings: string[]): Val {
+  if (!settings.length || !('settings' in v)) return v;
+  return { ...v, settings: [...new Set([...(v.settings as string[]), ...settings])].sort() } as Val;
+}
+
+function hasAll(have: string[], need: string[]): boolean {
+  return need.every((n) => have.includes(n));
+}
+
+export function satisfies(h: HandleVerdict, need: WriteNeed): boolean {
+  if (!need.gated) return true;
+  if (h.kind === 'adminPool') return true;
+  if (h.kind === 'scopedTx' || h.kind === 'unscopedTx') return need.settings.length > 0 && hasAll(h.settings, need.settings);
+  return false;
+}
+
+function txVerdict(settings: string[], ev: Evidence[], description: string): Concrete {
+  return settings.length
+    ? { kind: 'scopedTx', description: `${description}, with ${settings.join(', ')} set transaction-locally`, settings, evidence: ev }
+    : { kind: 'unscopedTx', description: `${description}, with no org scope set on it`, settings, evidence: ev };
+}
+
+function withSettingsVerdict(c: Concrete, settings: string[]): Concrete {
+  if (!settings.length || (c.kind !== 'scopedTx' && c.kind !== 'unscopedTx')) return c;
+  const all = [...new Set([...c.settings, ...settings])].sort();
+  return { ...c, kind: 'scopedTx', settings: all, description: `${c.description.replace(/, with no org scope set on it$/, '')}, then ${settings.join(', ')} set transaction-locally` };
+}
+
+function byType(type: string, why: string): Concrete[] {
+  if (isTxType(type)) return [{ kind: 'unscopedTx', description: `transaction (${shortType(type)}) from ${why}`, settings: [], evidence: [] }];
+  if (isPoolType(type)) return [{ kind: 'appPool', description: `${shortType(type)} from ${why}; not shown to be an admin pool`, settings: [], evidence: [] }];
+  return [{ kind: 'unknown', description: why + (type && type !== '?' ? ` (${shortType(type)})` : ''), settings: [], evidence: [] }];
+}
+
+function dedupeHandles(hs: Concrete[]): Concrete[] {
+  const seen = new Set<string>();
+  const out: Concrete[] = [];
+  for (const h of hs) {
+    const k = `${h.kind}|${h.description}|${h.settings.join(',')}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(h);
+  }
+  return out.slice(0, 16);
+}
