@@ -5,6 +5,8 @@ export interface AllowEntry {
   /** `path::Func`, `path::Type.Method` or `path::*`; path relative to the config file's directory. */
   site: string;
   reason: string;
+  /** 1-based line of the entry in the config file, when known (for "unused allow entry" reports). */
+  line?: number;
 }
 
 export interface Config {
@@ -21,5 +23,10 @@ export interface Config {
   adminOpeners: string[];
   scopeSettings: string[];
   allow: AllowEntry[];
+  /** Rule levels by id (`RLS004`); the ids are well-formed but not checked against the rule registry here. */
   rules: Record<string, RuleLevel>;
+  /** Reserved for a live-database catalog; accepted and passed through, not used yet. */
+  database?: { url?: string };
+  /** Reserved: `static` (migrations) or `exact` (database). */
+  catalog?: 'static' | 'exact';
 }

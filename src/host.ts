@@ -1,0 +1,75 @@
+// The file system as rlscov's config loader and discoverer see it. Everything that reads the user's files goes
+// through a Host, so tests (and editors, with unsaved buffers) can substitute their own; only `nodeHost` touches
+// node:fs. Paths are absolute.
+import * as fs from 'node:fs';
+import type { FileSystemAdapter } from 'fast-glob';
+
+/**
+ * The node:fs subset fast-glob walks directories with (`readdir`, `lstat`, `stat` and their sync forms). A Host
+ * that is not backed by the real disk supplies it so directory walks see the same files as `readFile`.
+ */
+export type GlobFs = Partial<FileSystemAdapter>;
+
+export interface Host {
+  /** The file's text (UTF-8). Throws (a Node error with `code`) when it cannot be read. */
+  readFile(abs: string): string;
+  /** The file's bytes. Optional: falls back to encoding `readFile`. */
+  readFileBuffer?(abs: string): Uint8Array;
+  /** At most the first `maxBytes` bytes, decoded as UTF-8. Optional: falls back to slicing `readFile`. Throws like readFile. */
+  readFileHead?(abs: string, maxBytes: number): string;
+  /** True when something (file or directory, symlinks followed) exists at the path. Never throws. */
+  exists(abs: string): boolean;
+  /** True when the path is a directory (symlinks followed). Never throws. */
+  isDirectory(abs: string): boolean;
+  /** Canonical path with symlinks resolved. Throws when the path does not exist. */
+  realpath(abs: string): string;
+  /** What directory walks use; absent means the real file system (node:fs). */
+  globFs?: GlobFs;
+}
+
+/** Reads the head of a file through the host, using `readFileHead` when the host has it. */
+export function readHead(host: Host, abs: string, maxBytes: number): string {
+  if (host.readFileHead) return host.readFileHead(abs, maxBytes);
+  const text = host.readFile(abs);
+  return text.length > maxBytes ? text.slice(0, maxBytes) : text;
+}
+
+function statOrNull(abs: string): fs.Stats | null {
+  try {
+    return fs.statSync(abs);
+  } catch {
+    return null;
+  }
+}
+
+/** The real file system. */
+export const nodeHost: Host = {
+  readFile: (abs) => fs.readFileSync(abs, 'utf8'),
+  readFileBuffer: (abs) => fs.readFileSync(abs),
+  readFileHead(abs, maxBytes) {
+    const fd = fs.openSync(abs, 'r');
+    try {
+      const buf = Buffer.alloc(maxBytes);
+      let n = 0;
+      while (n < maxBytes) {
+        const got = fs.readSync(fd, buf, n, maxBytes - n, null);
+        if (got === 0) break;
+        n += got;
+      }
+      return buf.toString('utf8', 0, n);
+    } finally {
+      fs.closeSync(fd);
+    }
+  },
+  exists: (abs) => statOrNull(abs) !== null,
+  isDirectory: (abs) => statOrNull(abs)?.isDirectory() ?? false,
+  realpath: (abs) => fs.realpathSync.native(abs),
+  globFs: {
+    readdir: fs.readdir,
+    readdirSync: fs.readdirSync,
+    lstat: fs.lstat,
+    lstatSync: fs.lstatSync,
+    stat: fs.stat,
+    statSync: fs.statSync,
+  },
+};
