@@ -50,7 +50,17 @@ export default defineRule({
     },
   },
   check(ctx) {
+    // One finding per call and argument, naming every write the callee does on it.
+    const groups = new Map<string, typeof ctx.helperCalls[number][]>();
     for (const v of ctx.helperCalls) {
+      const k = `${v.span.file}:${v.span.start.line}:${v.span.start.column}#${v.argIndex}#${v.handle.description}`;
+      const g = groups.get(k) ?? [];
+      g.push(v);
+      groups.set(k, g);
+    }
+    for (const g of groups.values()) {
+      const v = g[0]!;
+      const writes = [...new Set(g.map((x) => x.flow[x.flow.length - 1]?.message.replace(/^the write: /, '') ?? ''))];
       const w = v.write.statements.flatMap((s) => s.writes).find((x) => x.table && ctx.catalog.tables[x.table.name]);
       const effect = w ? consequence(w) : 'the write does not run in an org scope';
       const missing = v.handle.settings.length ? ` (it sets ${v.handle.settings.join(', ')} but the write needs ${v.settings.join(', ')})` : '';
@@ -58,10 +68,10 @@ export default defineRule({
         span: v.span,
         statementLine: v.statementLine,
         function: v.function,
-        message: `${v.callee} writes into a row-level-security table on its parameter (${v.flow[v.flow.length - 1]?.message.replace(/^the write: /, '')}), but this call passes ${v.argText}, ${v.handle.description}${missing}: ${effect}. Fix: call it with the transaction an org-scope wrapper hands its closure (WithOrgScope(ctx, db, orgID, func(tx *sql.Tx) error { return ${v.callee}(..., tx, ...) })), or with the admin pool if the write is deliberately cross-org.`,
+        message: `${v.callee} writes into a row-level-security table on its parameter (${writes.join('; ')}), but this call passes ${v.argText}, ${v.handle.description}${missing}: ${effect}. Fix: call it with the transaction an org-scope wrapper hands its closure (WithOrgScope(ctx, db, orgID, func(tx *sql.Tx) error { return ${v.callee}(..., tx, ...) })), or with the admin pool if the write is deliberately cross-org.`,
         related: [...handleEvidence(v.handle), ...v.flow],
         flow: v.flow,
-        key: `${v.callee}|${v.argIndex}|${v.write.statements.map((s) => s.text).join(';').slice(0, 300)}`,
+        key: `${v.callee}|${v.argIndex}|${writes.join(';').slice(0, 300)}`,
       });
     }
   },

@@ -128,7 +128,7 @@ function collectSessionSettings(sites: ClassifiedSite[], catalog: Catalog): Scop
     for (const st of s.statements) {
       for (const w of st.scopeSettings) {
         if (w.local !== false || !w.name) continue;
-        if (!scopeNames.has(w.name) && !/^app\./.test(w.name)) continue;
+        if (!scopeNames.has(w.name)) continue;
         out.push({ span: s.span, statementLine: s.statementLine, function: s.function, package: s.package, setting: w.name, form: w.form, text: st.text });
       }
     }

@@ -84,7 +84,14 @@ class Lowerer {
       directives: [],
       syntaxErrors: [],
     };
-    this.collectErrorsAndComments(root, out);
+    // Comments and error regions are rare: look for them only when the text or the tree says they exist.
+    if (this.input.source.includes('rlscov:ignore')) {
+      for (const c of root.descendantsOfType('comment')) {
+        const d = this.directive(c);
+        if (d) out.directives.push(d);
+      }
+    }
+    if (root.hasError) this.collectErrors(root, out);
     for (const n of root.namedChildren) {
       try {
         this.topLevel(n, out);
@@ -96,27 +103,19 @@ class Lowerer {
     return out;
   }
 
-  private collectErrorsAndComments(root: SyntaxNode, out: FileIR): void {
-    // Iterative walk: deep trees must not overflow the stack here.
+  private collectErrors(root: SyntaxNode, out: FileIR): void {
+    // Iterative walk (deep trees must not overflow the stack), descending only into subtrees with errors.
     const cursor = root.walk();
-    let reportedErrors = 0;
-    const visit = (): void => {
-      for (;;) {
-        const n = cursor.currentNode;
-        if (n.type === 'comment') {
-          const d = this.directive(n);
-          if (d) out.directives.push(d);
-        } else if ((n.type === 'ERROR' || n.isMissing) && reportedErrors < 50) {
-          reportedErrors++;
-          out.syntaxErrors.push({ line: n.startPosition.row + 1, column: n.startPosition.column + 1 });
-        }
-        if (cursor.gotoFirstChild()) continue;
-        while (!cursor.gotoNextSibling()) {
-          if (!cursor.gotoParent()) return;
-        }
+    for (;;) {
+      const n = cursor.currentNode;
+      if ((n.type === 'ERROR' || n.isMissing) && out.syntaxErrors.length < 50) {
+        out.syntaxErrors.push({ line: n.startPosition.row + 1, column: n.startPosition.column + 1 });
       }
-    };
-    visit();
+      if (n.hasError && n.type !== 'ERROR' && cursor.gotoFirstChild()) continue;
+      while (!cursor.gotoNextSibling()) {
+        if (!cursor.gotoParent()) return;
+      }
+    }
   }
 
   private directive(n: SyntaxNode): DirectiveIR | null {
