@@ -293,7 +293,7 @@ export class Interpreter {
     else rhs = s.r.map((e) => this.eval(e));
     s.l.forEach((lhs, i) => {
       let b = rhs[i] ?? { vals: [], type: '' };
-      if (s.op === 'var' && s.t) b = { vals: b.vals.length ? b.vals : this.zeroOf(s.t), type: s.t };
+      if (s.op === 'var' && s.t) b = { vals: b.vals.length ? b.vals : this.zeroOf(s.t, s.line), type: s.t };
       if (s.op === '+=') {
         const cur = this.eval(lhs);
         b = { vals: concat(cur.vals, b.vals, 'earlier text', 'appended text'), type: 'string' };
@@ -302,8 +302,9 @@ export class Interpreter {
     });
   }
 
-  private zeroOf(t: string): Val[] {
+  private zeroOf(t: string, line = 0): Val[] {
     if (t === 'string') return [str('')];
+    if (/pgx\/v\d+\.Batch$/.test(t)) return [{ t: 'batch', id: `batch@${this.frame.owner.file.path}:${line}` }];
     return [];
   }
 
@@ -513,6 +514,7 @@ export class Interpreter {
       if (imp) {
         const pkg = this.program.packageForImport(imp);
         if (pkg) return this.packageMember(pkg, e.n);
+        if (SQUIRREL.test(imp) && e.n === 'StatementBuilder') return { vals: [{ t: 'builder', verb: null, table: [], runWith: [] }], type: 'squirrel.builder' };
         return { vals: [], type: '' };
       }
     }
@@ -535,6 +537,7 @@ export class Interpreter {
   }
 
   private composite(e: Extract<Expr, { k: 'comp' }>): Binding {
+    if (/pgx\/v\d+\.Batch$/.test(e.t)) return { vals: [{ t: 'batch', id: `batch@${this.frame.owner.file.path}:${e.loc[0]}:${e.loc[1]}` }], type: '*' + e.t };
     if (e.t.startsWith('[]') || e.t === '?' || /pgx\/v\d+\.Identifier$/.test(e.t)) {
       const items = e.el.map((x) => this.eval(x).vals).flat();
       return { vals: [{ t: 'list', items: union(items) }], type: e.t };
@@ -647,6 +650,12 @@ export class Interpreter {
       const ev: Evidence[] = [{ message: `application pool opened by ${e.txt}`, span: this.span(e.loc) }];
       return [{ vals: [{ t: 'pool', admin: false, origin: `opened by ${e.txt}`, ev }], type: '*database/sql.DB' }, { vals: [], type: 'error' }];
     }
+    if (SQUIRREL.test(imp)) {
+      const a = this.args(e);
+      const verb = BUILDER_VERBS[n];
+      if (verb !== undefined) return [{ vals: [{ t: 'builder', verb, table: verb === 'SELECT' ? [] : (a[0]?.vals.filter((v) => v.t === 'str') ?? []), runWith: [] }], type: 'squirrel.builder' }];
+      return [];
+    }
     if (imp === 'fmt' && (n === 'Sprintf' || n === 'Sprint' || n === 'Sprintln')) return [{ vals: this.sprintf(e, n), type: 'string' }];
     if (imp === 'strings') {
       const a = this.args(e);
@@ -734,6 +743,8 @@ export class Interpreter {
     const recv = this.eval(f.x);
     const m = f.n;
     const receiverText = e.txt.slice(0, Math.max(0, e.txt.length - m.length - 1));
+    const builders = recv.vals.filter((v): v is Extract<Val, { t: 'builder' }> => v.t === 'builder');
+    if (builders.length) return this.builderMethod(e, m, builders);
     if (SQL_METHODS.has(m)) {
       const a = this.args(e);
       const sqlIdx = a.slice(0, 3).findIndex((b) => b.type === 'string' || b.vals.some((v) => v.t === 'str'));
@@ -756,7 +767,7 @@ export class Interpreter {
       const sql = a[0]?.vals.filter((v) => v.t === 'str') ?? [];
       if (sql.length && (batches.length || /pgx\/v\d+\.Batch$/.test(recv.type))) {
         const id = batches[0]?.id ?? `batch@${this.frame.owner.file.path}:${e.loc[0]}`;
-        this.site(e, m, receiverText, { vals: [], type: '' }, f.x, sql, 'queue', id);
+        this.site(e, m, `the handle that sends batch ${receiverText}`, { vals: [], type: '' }, f.x, sql, 'queue', id);
       }
       return [];
     }
@@ -789,6 +800,28 @@ export class Interpreter {
     // A function-typed field or value: h.run(func(tx) {...})
     this.passFunctionArgs(e, `${receiverText}.${m}`, m, a);
     return [];
+  }
+
+  /** squirrel: chain methods keep the builder; RunWith records the handle; Exec/Query run it; ToSql renders it. */
+  private builderMethod(e: Extract<Expr, { k: 'call' }>, m: string, bs: Array<Extract<Val, { t: 'builder' }>>): Binding[] {
+    const a = this.args(e);
+    const strs = (i: number): Val[] => a[i]?.vals.filter((v) => v.t === 'str') ?? [];
+    const next = (f: (b: Extract<Val, { t: 'builder' }>) => Val): Binding[] => [{ vals: union(bs.map(f)), type: 'squirrel.builder' }];
+    const verb = BUILDER_VERBS[m];
+    if (verb !== undefined) return next(() => ({ t: 'builder', verb, table: verb === 'SELECT' ? [] : strs(0), runWith: bs[0]?.runWith ?? [] }));
+    if (m === 'Into' || m === 'Table' || (m === 'From' && bs.some((b) => b.verb === 'DELETE'))) return next((b) => ({ ...b, table: strs(0) }));
+    if (m === 'RunWith') return next((b) => ({ ...b, runWith: a[0]?.vals ?? [] }));
+    const sql = union(bs.flatMap((b) => builderSql(b)));
+    if (m === 'ToSql' || m === 'MustSql') return [{ vals: sql, type: 'string' }, { vals: [], type: '[]interface' }, { vals: [], type: 'error' }];
+    if (/^(Exec|Query|QueryRow|Scan)(Context)?$/.test(m)) {
+      if (sql.length) {
+        const recv = union(...bs.map((b) => b.runWith));
+        const receiverText = e.txt.slice(0, Math.max(0, e.txt.length - m.length - 1));
+        this.site(e, m, `the handle given to RunWith (${receiverText.length > 40 ? receiverText.slice(0, 39) + '…' : receiverText})`, { vals: recv, type: '' }, { k: 'unk' }, sql, 'sql');
+      }
+      return [{ vals: [], type: '' }, { vals: [], type: 'error' }];
+    }
+    return next((b) => b);
   }
 
   private site(e: Extract<Expr, { k: 'call' }>, method: string, receiver: string, recv: Binding, recvExpr: Expr, sql: Val[], kind: RawSite['kind'], batch?: string): void {
@@ -910,6 +943,18 @@ export class Interpreter {
     }
     return [];
   }
+}
+
+const SQUIRREL = /(^|\/)Masterminds\/squirrel$|(^|\/)squirrel$/;
+const BUILDER_VERBS: Record<string, 'INSERT' | 'UPDATE' | 'DELETE' | 'SELECT' | undefined> = { Insert: 'INSERT', Replace: 'INSERT', Update: 'UPDATE', Delete: 'DELETE', Select: 'SELECT' };
+
+/** The statement a squirrel builder runs, with its table literal as the target (columns and values elided). */
+function builderSql(b: Extract<Val, { t: 'builder' }>): Val[] {
+  if (!b.verb || b.verb === 'SELECT') return [];
+  const tables = b.table.length ? b.table : [hole('table of the query builder')];
+  const head = b.verb === 'INSERT' ? 'INSERT INTO ' : b.verb === 'UPDATE' ? 'UPDATE ' : 'DELETE FROM ';
+  const tail = b.verb === 'INSERT' ? ' DEFAULT VALUES' : b.verb === 'UPDATE' ? ' SET __rlscov_col = NULL' : '';
+  return tables.map((t) => mkStr([head, ...asParts(t, 'table of the query builder'), tail]));
 }
 
 /** Settings a set of SQL texts sets transaction-locally (set_config(..., true), SET LOCAL). */

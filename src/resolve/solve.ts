@@ -144,7 +144,7 @@ export class Solver {
           continue;
         }
         handles.push({ kind: 'handleParam', description: `parameter ${name} of ${t.function} (${shortType(v.type)}); each caller is checked`, settings: v.settings, evidence: [] });
-        if (need.gated && !hasAll(v.settings, need.settings)) this.requirement(t.owner, v.i, v.settings, site, need, [{ message: `${t.method} ${need.what} on ${name}`, span: t.span }], out, 0, new Set());
+        if (need.gated && !hasAll(v.settings, need.settings)) this.requirement(t.owner, v.i, v.settings, site, need, [{ message: `the write: ${need.what} (${t.method} on ${name})`, span: t.span }], out, 0, new Set());
         continue;
       }
       handles.push(...this.resolve(v));
@@ -223,7 +223,7 @@ export class Solver {
       needs: 'scopedTx',
       settings: need.settings,
       write,
-      flow: [...flow, { message: `the write: ${need.what}`, span: write.span }].slice(0, 24),
+      flow: flow.slice(0, 24),
     };
   }
 

@@ -13,6 +13,8 @@ export type Val =
   | { t: 'tx'; settings: string[]; ev: Evidence[]; origin: string; from?: Val }
   | { t: 'pool'; admin: boolean; ev: Evidence[]; origin: string }
   | { t: 'stmt' }
+  /** A squirrel query builder: its verb, possible table names, and the handle given to RunWith. */
+  | { t: 'builder'; verb: 'INSERT' | 'UPDATE' | 'DELETE' | 'SELECT' | null; table: Val[]; runWith: Val[] }
   | { t: 'batch'; id: string }
   | { t: 'obj'; type: string; fields: Record<string, Val[]> }
   | { t: 'fnlit'; id: string }
