@@ -1,5 +1,5 @@
 import { defineRule } from '../src/engine/rule.js';
-import { consequence, handleEvidence } from './support.js';
+import { consequence, handleEvidence, verbPhrase } from './support.js';
 
 export default defineRule({
   meta: {
@@ -60,7 +60,7 @@ export default defineRule({
     }
     for (const g of groups.values()) {
       const v = g[0]!;
-      const writes = [...new Set(g.map((x) => x.flow[x.flow.length - 1]?.message.replace(/^the write: /, '') ?? ''))];
+      const writes = [...new Set(g.flatMap((x) => x.write.statements.flatMap((st) => st.writes).filter((w) => w.table && ctx.catalog.tables[w.table.name]).map(verbPhrase)))];
       const w = v.write.statements.flatMap((s) => s.writes).find((x) => x.table && ctx.catalog.tables[x.table.name]);
       const effect = w ? consequence(w) : 'the write does not run in an org scope';
       const missing = v.handle.settings.length ? ` (it sets ${v.handle.settings.join(', ')} but the write needs ${v.settings.join(', ')})` : '';
@@ -69,7 +69,7 @@ export default defineRule({
         statementLine: v.statementLine,
         function: v.function,
         message: `${v.callee} writes into a row-level-security table on its parameter (${writes.join('; ')}), but this call passes ${v.argText}, ${v.handle.description}${missing}: ${effect}. Fix: call it with the transaction an org-scope wrapper hands its closure (WithOrgScope(ctx, db, orgID, func(tx *sql.Tx) error { return ${v.callee}(..., tx, ...) })), or with the admin pool if the write is deliberately cross-org.`,
-        related: [...handleEvidence(v.handle), ...v.flow],
+        related: handleEvidence(v.handle),
         flow: v.flow,
         key: `${v.callee}|${v.argIndex}|${writes.join(';').slice(0, 300)}`,
       });

@@ -6,13 +6,15 @@ import yargs from 'yargs';
 import { analyze } from '../engine/analyze.js';
 import type { AnalyzeOptions } from '../engine/options.js';
 import { ConfigError, UsageError } from '../errors.js';
-import type { RunResult, Severity } from '../model.js';
+import type { RunResult } from '../model.js';
 import { allRules, ruleById } from '../../rules/index.js';
-import { formatReport, REPORT_FORMATS, renderRuleText, type ReportFormat } from '../report/index.js';
+import { REPORT_FORMATS, renderRuleText, type ReportFormat } from '../report/index.js';
 import { findConfig, loadConfig, displayPath } from '../config/index.js';
 import { nodeHost } from '../host.js';
 import { TOOL_VERSION } from '../version.js';
 import { formatAudit, formatCatalog, type AuditFormat } from './tables.js';
+import { FAIL_ON, finishScan, planScan, type FailOn } from './scan.js';
+import { initConfig } from './init.js';
 
 export interface Io {
   stdout: (s: string) => void;
@@ -22,11 +24,9 @@ export interface Io {
   env: Record<string, string | undefined>;
 }
 
-export const FAIL_ON = ['error', 'warning', 'note', 'none'] as const;
-type FailOn = (typeof FAIL_ON)[number];
-const RANK: Record<Severity, number> = { error: 3, warning: 2, note: 1 };
+export { FAIL_ON, exitCodeFor } from './scan.js';
 
-const SUBCOMMANDS = new Set(['scan', 'audit', 'catalog', 'rules', 'explain', 'config']);
+const SUBCOMMANDS = new Set(['scan', 'audit', 'catalog', 'rules', 'explain', 'config', 'pre-commit', 'init']);
 
 export async function main(argv: string[], io: Io): Promise<number> {
   // `rlscov` with no sub-command (or with only paths and flags) means `scan`.
@@ -40,7 +40,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
       .option('config', { alias: 'c', type: 'string', describe: 'config file (default: .rlscov.yml/.yaml/.json found by walking up from the first path)' })
       .option('include-tests', { type: 'boolean', describe: 'also scan *_test.go files' })
       .option('migrations', { type: 'string', array: true, describe: 'extra migration globs (default: **/migrations/**/*.sql)' })
-      .option('root', { type: 'string', describe: 'directory reported paths are relative to (default: current directory)' });
+      .option('root', { type: 'string', describe: 'directory reported paths are relative to (default: current directory)' })
+      .option('cache', { type: 'boolean', default: true, describe: 'reuse per-file facts and unchanged results from the cache; --no-cache analyses from scratch' })
+      .option('cache-dir', { type: 'string', describe: 'cache directory (default: $RLSCOV_CACHE_DIR, else $XDG_CACHE_HOME/rlscov or ~/.cache/rlscov)' })
+      .option('workers', { type: 'number', describe: 'parser threads (default: up to 4 by CPU count; 0 parses in-process)' })
+      .option('prefilter', { type: 'boolean', default: true, describe: 'parse only files that can matter; --no-prefilter parses every file' });
   try {
     await yargs(args)
       .scriptName('rlscov')
@@ -62,19 +66,70 @@ export async function main(argv: string[], io: Io): Promise<number> {
             .option('suppressions', { type: 'boolean', default: true, describe: 'honour //rlscov:ignore comments and allow entries; --no-suppressions reports them as live (audit mode)' })
             .option('category', { type: 'string', describe: 'SARIF automationDetails.id category (default: rlscov/)' })
             .option('color', { type: 'boolean', describe: 'force colour on or off (default: on for a terminal, off when NO_COLOR is set)' })
-            .option('verbose', { alias: 'v', type: 'boolean', describe: 'text: also list suppressed findings' }),
+            .option('verbose', { alias: 'v', type: 'boolean', describe: 'text: also list suppressed findings' })
+            .option('baseline', { type: 'string', describe: 'fail only on findings not recorded in this baseline file; known ones are counted, fixed ones reported' })
+            .option('write-baseline', { type: 'string', describe: 'record the current unsuppressed findings in this file (keyed by rule, path, function, statement; not lines) and exit 0' })
+            .option('new-from-rev', { type: 'string', describe: 'analyse the whole tree, report only findings on lines changed since REV (git diff + untracked files)' })
+            .option('new-from-merge-base', { type: 'string', describe: 'like --new-from-rev, with the merge base of HEAD and REF (pull requests: origin/main)' })
+            .conflicts('new-from-rev', 'new-from-merge-base'),
         async (a) => {
+          const plan = planScan(a, io.cwd); // git and baseline problems fail (exit 2) before the analysis
           const result = await runAnalysis(a, io, { noSuppressions: a.suppressions === false });
-          const color = a.color ?? (io.isTTY && !io.env['NO_COLOR'] && !a.output);
-          const sources = a.format === 'sarif' ? readSources(result) : new Map<string, string>();
-          const text = formatReport(a.format, result, allRules.map((r) => r.meta), {
-            color,
+          const out = finishScan(plan, result, {
+            format: a.format,
+            failOn: a['fail-on'],
+            color: a.color ?? (io.isTTY && !io.env['NO_COLOR'] && !a.output),
             verbose: a.verbose ?? false,
-            sources,
+            sources: a.format === 'sarif' ? readSources(result) : new Map<string, string>(),
             ...(a.category ? { automationId: a.category } : {}),
           });
-          emit(text, a.output, io);
-          exit = exitCodeFor(result, a['fail-on']);
+          emit(out.text, a.output, io);
+          for (const n of out.notes) io.stderr(`${n}\n`);
+          exit = out.exit;
+        },
+      )
+      .command(
+        'pre-commit [files..]',
+        'for the pre-commit hook: analyse the whole tree (cwd), report and fail only on findings in FILES (the staged Go files)',
+        (y) =>
+          y
+            .positional('files', { type: 'string', array: true, describe: 'files whose findings are reported (pre-commit passes the staged ones)' })
+            .option('config', { alias: 'c', type: 'string', describe: 'config file (default: .rlscov.yml/.yaml/.json found from the current directory)' })
+            .option('include-tests', { type: 'boolean', describe: 'also scan *_test.go files' })
+            .option('migrations', { type: 'string', array: true, describe: 'extra migration globs (default: **/migrations/**/*.sql)' })
+            .option('format', { alias: 'f', choices: ['text', 'github'] as const, default: 'text' as const, describe: 'output format' })
+            .option('fail-on', { choices: FAIL_ON, default: 'error' as FailOn, describe: 'lowest severity that makes the exit code 1' })
+            .option('color', { type: 'boolean', describe: 'force colour on or off' })
+            .option('verbose', { alias: 'v', type: 'boolean', describe: 'also list suppressed findings' }),
+        async (a) => {
+          const files = (a.files ?? []).filter((f) => f !== '');
+          if (!files.length) {
+            io.stdout('rlscov: no files given; nothing to check\n');
+            return;
+          }
+          const plan = planScan({}, io.cwd, files);
+          const result = await runAnalysis({ ...a, paths: ['.'] }, io, {});
+          const out = finishScan(plan, result, {
+            format: a.format,
+            failOn: a['fail-on'],
+            color: a.color ?? (io.isTTY && !io.env['NO_COLOR']),
+            verbose: a.verbose ?? false,
+            sources: new Map(),
+          });
+          io.stdout(out.text);
+          exit = out.exit;
+        },
+      )
+      .command(
+        'init',
+        'write a commented starter .rlscov.yml for this tree (migrations, wrappers and admin openers found, for review)',
+        (y) =>
+          y
+            .option('force', { type: 'boolean', default: false, describe: 'overwrite an existing .rlscov.yml' })
+            .option('output', { alias: 'o', type: 'string', default: '.rlscov.yml', describe: 'where to write it' }),
+        async (a) => {
+          const { file, summary } = await initConfig({ cwd: io.cwd, output: a.output, force: a.force });
+          io.stdout(`wrote ${file}: ${summary}\ncheck it with: rlscov config verify ${file}\n`);
         },
       )
       .command(
@@ -150,7 +205,15 @@ async function runAnalysis(a: Record<string, unknown>, io: Io, extra: Partial<An
   if (a['include-tests'] !== undefined) opts.includeTests = a['include-tests'] as boolean;
   if (a['migrations']) opts.migrations = a['migrations'] as string[];
   if (a['root']) opts.root = a['root'] as string;
-  return analyze(opts);
+  opts.cache = a['cache'] !== false;
+  if (a['cache-dir']) opts.cacheDir = resolve(io.cwd, a['cache-dir'] as string);
+  if (a['workers'] !== undefined) {
+    const w = a['workers'] as number;
+    if (!Number.isInteger(w) || w < 0) throw new UsageError(`--workers takes a whole number >= 0, got ${String(a['workers'])}`);
+    opts.workers = w;
+  }
+  opts.prefilter = a['prefilter'] !== false;
+  return analyze(opts, { env: io.env });
 }
 
 function readSources(result: RunResult): Map<string, string> {
@@ -177,10 +240,4 @@ function emit(text: string, output: string | undefined, io: Io): void {
   } catch (e) {
     throw new UsageError(`cannot write ${output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-}
-
-export function exitCodeFor(result: RunResult, failOn: FailOn): number {
-  if (failOn === 'none') return 0;
-  const min = RANK[failOn];
-  return result.findings.some((f) => !f.suppressed && RANK[f.severity] >= min) ? 1 : 0;
 }

@@ -4,8 +4,11 @@ import type { Catalog, FileProblem, Finding, RunResult, SiteVerdict, SqlStatemen
 import { findConfig, loadConfig, type Config } from '../config/index.js';
 import { nodeHost, type Host } from '../host.js';
 import { discoverFiles } from '../discover/index.js';
-import { lowerGoFile } from '../go/lower.js';
 import type { FileIR } from '../go/ir.js';
+import type { LowerInput } from '../go/lower.js';
+import { defaultWorkers, lowerAll } from '../go/pool.js';
+import { defaultCacheDir, FactsCache, hashText } from '../cache/cache.js';
+import { importsOf, seedMatcher } from '../discover/prefilter.js';
 import { applyTableOverrides, buildCatalogFromMigrations, builtinCatalog, isRollbackMigration, orderMigrations } from '../catalog/index.js';
 import { loadSqlParser } from '../sql/index.js';
 import { Program } from '../resolve/program.js';
@@ -19,6 +22,8 @@ import type { ClassifiedSite } from './rule.js';
 
 export interface AnalyzeDeps {
   host?: Host;
+  /** Environment (for the cache directory: RLSCOV_CACHE_DIR, XDG_CACHE_HOME). */
+  env?: Record<string, string | undefined>;
 }
 
 export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Promise<RunResult> {
@@ -26,10 +31,8 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   const cwd = opts.cwd;
   const paths = (opts.paths.length ? opts.paths : ['.']).map((p) => resolvePath(cwd, p));
   const config: Config = opts.config ?? loadConfig(host, opts.configPath ? resolvePath(cwd, opts.configPath) : findConfig(host, firstDir(host, paths[0]!)), cwd);
-  const root = resolvePath(cwd, opts.root ?? cwd);
+  const root = resolvePath(cwd, opts.root ?? defaultRoot(host, cwd, paths));
   const rel = (abs: string): string => relative(root, abs).split(sep).join('/') || '.';
-
-  await loadSqlParser();
 
   const found = await discoverFiles(host, {
     paths,
@@ -52,39 +55,60 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
       fileErrors.push({ file: p, message: `cannot read migration: ${(e as Error).message}` });
     }
   }
+  // Read every file once; the whole-run cache answers an unchanged tree without parsing or analysing.
+  const modules = new ModuleMap(host, root);
+  const sources: Array<{ rel: string; pkgKey: string; text: string; key: string }> = [];
+  for (const abs of found.goFiles) {
+    try {
+      const text = host.readFile(abs);
+      const r = rel(abs);
+      const pkgKey = modules.pkgKey(abs);
+      sources.push({ rel: r, pkgKey, text, key: hashText(r, pkgKey, text) });
+    } catch (e) {
+      fileErrors.push({ file: rel(abs), message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+    }
+  }
+  const cache = opts.cache !== true ? null : new FactsCache(opts.cacheDir ?? defaultCacheDir(deps.env ?? {}), root);
+  const runKey = hashText(
+    TOOL_VERSION,
+    JSON.stringify(config),
+    JSON.stringify({ only: opts.onlyRules ?? null, ns: opts.noSuppressions ?? false, pf: opts.prefilter !== false }),
+    ...migrationTexts.map((m) => hashText(m.path, m.text)),
+    ...sources.map((s) => s.key),
+    ...fileErrors.map((f) => f.file + f.message),
+  );
+  const cachedRun = cache?.lastRun(runKey);
+  if (cachedRun && cache) {
+    for (const s of sources) cache.get(s.key);
+    cache.save();
+    return cachedRun;
+  }
+
+  await loadSqlParser();
   const defaultSetting = config.scopeSettings[0] ?? 'app.current_org_id';
   let catalog: Catalog = migrationTexts.length ? await buildCatalogFromMigrations(migrationTexts, { defaultSetting }) : builtinCatalog();
   catalog = applyTableOverrides(catalog, config.tables.add, config.tables.remove, config.file ? rel(config.file) : null);
   if (config.scopeSettings.length) catalog = { ...catalog, scopeSettings: [...new Set([...catalog.scopeSettings, ...config.scopeSettings])] };
 
-  // Parse and lower.
-  const modules = new ModuleMap(host, root);
-  const files: FileIR[] = [];
-  const syntaxErrors: FileProblem[] = [];
-  for (const abs of found.goFiles) {
-    let source: string;
-    try {
-      source = host.readFile(abs);
-    } catch (e) {
-      fileErrors.push({ file: rel(abs), message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
-      continue;
-    }
-    try {
-      const ir = lowerGoFile({ path: rel(abs), source, pkgKey: modules.pkgKey(abs) });
-      if (ir.syntaxErrors.length) {
-        const first = ir.syntaxErrors[0]!;
-        syntaxErrors.push({ file: ir.path, line: first.line, column: first.column, message: `syntax error (${ir.syntaxErrors.length} region${ir.syntaxErrors.length > 1 ? 's' : ''}); the rest of the file was analysed` });
-      }
-      files.push(ir);
-    } catch (e) {
-      fileErrors.push({ file: rel(abs), message: `could not be analysed: ${(e as Error).message}` });
-    }
-  }
-
-  // Resolve.
-  const program = new Program(files);
   const adminOpeners = new Set([...DEFAULT_ADMIN_OPENERS, ...config.adminOpeners]);
   const wrappers = new Set([...DEFAULT_WRAPPERS, ...config.wrappers.map((w) => w.slice(w.lastIndexOf('.') + 1)), ...config.wrappers]);
+  const { files, parsed } = await parseRelevant(sources, {
+    cache,
+    workers: opts.workers ?? defaultWorkers(),
+    prefilter: opts.prefilter !== false,
+    seedNames: [...adminOpeners, ...wrappers],
+    problems: fileErrors,
+  });
+  const syntaxErrors: FileProblem[] = [];
+  for (const ir of files) {
+    if (!ir.syntaxErrors.length) continue;
+    const first = ir.syntaxErrors[0]!;
+    syntaxErrors.push({ file: ir.path, line: first.line, column: first.column, message: `syntax error (${ir.syntaxErrors.length} region${ir.syntaxErrors.length > 1 ? 's' : ''}); the rest of the file was analysed` });
+  }
+  syntaxErrors.sort((a, b) => a.file.localeCompare(b.file));
+
+  // Resolve.
+  const program = new Program(files.sort((a, b) => a.path.localeCompare(b.path)));
   const facts = interpretAll(program, adminOpeners, fileErrors);
   const needs = makeNeeds(catalog, defaultSetting);
   const solved = new Solver(program, facts, { wrappers, defaultSetting, needs }).solve();
@@ -113,7 +137,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   for (const f of findings) if (!f.suppressed) findingsByRule[f.ruleId] = (findingsByRule[f.ruleId] ?? 0) + 1;
   void invalidSuppressions;
 
-  return {
+  const result: RunResult = {
     toolVersion: TOOL_VERSION,
     root,
     configFile: config.file ? rel(config.file) : null,
@@ -124,12 +148,99 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
     fileErrors,
     summary: {
       filesScanned: found.goFiles.length,
-      filesParsed: files.length,
+      filesParsed: parsed,
       writeSites: sites.filter((s) => s.statements.some((st) => st.writes.length)).length,
       verdicts,
       findingsByRule,
     },
   };
+  if (cache) {
+    cache.setLastRun(runKey, result);
+    cache.save();
+  }
+  return result;
+}
+
+interface ParseOptions {
+  cache: FactsCache | null;
+  workers: number;
+  prefilter: boolean;
+  seedNames: string[];
+  problems: FileProblem[];
+}
+
+/**
+ * Parses (or takes from the cache) the files that can matter: prefilter seeds, widened to whole packages and then
+ * to every file referencing an exported name of a kept package, until nothing new is added. With the prefilter
+ * off, every file.
+ */
+async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text: string; key: string }>, o: ParseOptions): Promise<{ files: FileIR[]; parsed: number }> {
+  const byPkg = new Map<string, typeof sources>();
+  for (const s of sources) {
+    const l = byPkg.get(s.pkgKey) ?? [];
+    l.push(s);
+    byPkg.set(s.pkgKey, l);
+  }
+  const isSeed = seedMatcher(o.seedNames);
+  const kept = new Set<string>();
+  let frontier = new Set<string>();
+  for (const s of sources) if (!o.prefilter || isSeed(s.text)) frontier.add(s.pkgKey);
+  const files: FileIR[] = [];
+  let parsed = 0;
+  while (frontier.size) {
+    const todo = [...frontier].filter((k) => !kept.has(k));
+    frontier = new Set();
+    if (!todo.length) break;
+    for (const k of todo) kept.add(k);
+    const inputs = todo.flatMap((k) => byPkg.get(k) ?? []);
+    const toParse: LowerInput[] = [];
+    for (const s of inputs) {
+      const hit = o.cache?.get(s.key);
+      if (hit) files.push(hit);
+      else toParse.push({ path: s.rel, source: s.text, pkgKey: s.pkgKey });
+    }
+    if (toParse.length) {
+      const out = await lowerAll(toParse, o.workers);
+      parsed += out.irs.length;
+      for (const ir of out.irs) {
+        files.push(ir);
+        const src = inputs.find((s) => s.rel === ir.path);
+        if (src) o.cache?.set(src.key, ir);
+      }
+      for (const f of out.failures) o.problems.push({ file: f.path, message: `could not be analysed: ${f.message}` });
+    }
+    if (!o.prefilter) break;
+    // Widen: files outside the kept packages that use an exported name of a kept package.
+    const exported = new Map<string, RegExp>();
+    for (const k of kept) {
+      const names = new Set<string>();
+      for (const f of files) {
+        if (f.pkgKey !== k) continue;
+        for (const d of f.funcs) if (!d.recvType && /^[A-Z]/.test(d.name)) names.add(d.name);
+        for (const n of [...Object.keys(f.types), ...Object.keys(f.consts), ...Object.keys(f.vars)]) if (/^[A-Z]/.test(n)) names.add(n);
+      }
+      if (names.size) exported.set(k, new RegExp(`^(?:${[...names].join('|')})\\b`));
+    }
+    for (const [pkgKey, group] of byPkg) {
+      if (kept.has(pkgKey)) continue;
+      if (group.some((s) => usesKept(s.text, exported))) frontier.add(pkgKey);
+    }
+  }
+  return { files, parsed };
+}
+
+function usesKept(text: string, exported: Map<string, RegExp>): boolean {
+  for (const [alias, path] of importsOf(text)) {
+    const names = exported.get(path) ?? [...exported].find(([k]) => k.startsWith('dir:') && path.endsWith('/' + k.slice(4)))?.[1];
+    if (!names) continue;
+    const prefix = `${alias}.`;
+    for (let i = text.indexOf(prefix); i >= 0; i = text.indexOf(prefix, i + 1)) {
+      const before = i > 0 ? text.charCodeAt(i - 1) : 32;
+      if ((before >= 48 && before <= 57) || (before >= 65 && before <= 90) || (before >= 97 && before <= 122) || before === 95 || before === 46) continue;
+      if (names.test(text.slice(i + prefix.length, i + prefix.length + 80))) return true;
+    }
+  }
+  return false;
 }
 
 function interpretAll(program: Program, adminOpeners: Set<string>, problems: FileProblem[]): Facts {
@@ -213,6 +324,20 @@ function verdictOf(s: WriteSite, need: WriteNeed, catalog: Catalog): SiteVerdict
 
 function sortFindings(fs: Finding[]): Finding[] {
   return fs.sort((a, b) => a.span.file.localeCompare(b.span.file) || a.span.start.line - b.span.start.line || a.span.start.column - b.span.start.column || a.ruleId.localeCompare(b.ruleId));
+}
+
+/**
+ * Reported paths are relative to the current directory when every scanned path is inside it; otherwise to the
+ * repository (the nearest directory with .git above the first path), else that path's directory.
+ */
+function defaultRoot(host: Host, cwd: string, paths: string[]): string {
+  const inside = (p: string): boolean => p === cwd || p.startsWith(cwd.endsWith(sep) ? cwd : cwd + sep);
+  if (paths.every(inside)) return cwd;
+  const start = firstDir(host, paths[0]!);
+  for (let d = start; ; d = dirname(d)) {
+    if (host.exists(join(d, '.git'))) return d;
+    if (dirname(d) === d) return start;
+  }
 }
 
 function firstDir(host: Host, p: string): string {

@@ -18,4 +18,11 @@ export interface AnalyzeOptions {
   onlyRules?: string[];
   /** Report suppressed findings as live. */
   noSuppressions?: boolean;
+  /** Use the persistent facts cache (default false here; the CLI turns it on unless --no-cache). */
+  cache?: boolean;
+  cacheDir?: string;
+  /** Worker threads for parsing (0: in-process; default: up to 4, by CPU count). */
+  workers?: number;
+  /** Parse only files that can matter (default true); false parses every file. */
+  prefilter?: boolean;
 }
