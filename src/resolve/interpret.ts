@@ -747,7 +747,9 @@ export class Interpreter {
     if (builders.length) return this.builderMethod(e, m, builders);
     if (SQL_METHODS.has(m)) {
       const a = this.args(e);
-      const sqlIdx = a.slice(0, 3).findIndex((b) => b.type === 'string' || b.vals.some((v) => v.t === 'str'));
+      // The SQL is the first string argument among the first three (database/sql: query first; pgx: ctx, sql;
+      // sqlx Get/Select: dest, query). A pointer (`&id` of a string) is a destination, not SQL.
+      const sqlIdx = a.slice(0, 3).findIndex((b) => b.type === 'string' || (!b.type.startsWith('*') && b.vals.some((v) => v.t === 'str')));
       if (sqlIdx >= 0 && !recv.vals.some((v) => v.t === 'stmt')) {
         const sql = a[sqlIdx]!.vals.filter((v) => v.t === 'str');
         this.site(e, m, receiverText, recv, f.x, sql.length ? sql : [hole(`SQL argument ${e.at[sqlIdx] ?? ''}`)], 'sql');
