@@ -29,7 +29,7 @@ export default defineRule({
           span: site.span,
           statementLine: site.statementLine,
           function: site.function,
-          message: `TRUNCATE ${ts.join(', ')} ignores row-level security: it removes every org's rows, whatever scope is set. Fix: DELETE FROM ${ts[0]} WHERE org_id = $1 inside an org scope.`,
+          message: `TRUNCATE ${ts.join(', ')} ignores row-level security: it removes every org's rows, whatever scope is set. Fix: ${ts.length > 1 ? 'for each table, ' : ''}DELETE FROM ${ts.length > 1 ? '<table>' : ts[0]} WHERE org_id = $1 inside an org scope.`,
           related: ts.flatMap((t) => tableEvidence(ctx.catalog, t)),
           key: statementKey(site),
         });
