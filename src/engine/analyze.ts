@@ -18,6 +18,8 @@ import { DEFAULT_ADMIN_OPENERS, DEFAULT_WRAPPERS } from '../resolve/drivers.js';
 import type { AnalyzeOptions } from './options.js';
 import { runRules } from './run-rules.js';
 import { TOOL_VERSION } from '../version.js';
+import { ConfigError } from '../errors.js';
+import { allRules, ruleById } from '../../rules/index.js';
 import type { ClassifiedSite } from './rule.js';
 
 export interface AnalyzeDeps {
@@ -31,6 +33,9 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   const cwd = opts.cwd;
   const paths = (opts.paths.length ? opts.paths : ['.']).map((p) => resolvePath(cwd, p));
   const config: Config = opts.config ?? loadConfig(host, opts.configPath ? resolvePath(cwd, opts.configPath) : findConfig(host, firstDir(host, paths[0]!)), cwd);
+  for (const id of Object.keys(config.rules)) {
+    if (!ruleById(id)) throw new ConfigError(`${config.file ? relative(cwd, config.file) || config.file : 'config'}: rules.${id} is not a rlscov rule (known: ${allRules.map((r) => r.meta.id).join(', ')})`, config.file ?? undefined);
+  }
   const root = resolvePath(cwd, opts.root ?? defaultRoot(host, cwd, paths));
   const rel = (abs: string): string => relative(root, abs).split(sep).join('/') || '.';
 

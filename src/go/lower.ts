@@ -340,6 +340,7 @@ class Lowerer {
   }
 
   private stmt(n: SyntaxNode): Stmt | null {
+    if (this.depth >= MAX_DEPTH) return null; // pathological nesting: keep the rest of the function
     this.enter();
     const saved = this.stmtLine;
     this.stmtLine = n.startPosition.row + 1;
@@ -474,7 +475,7 @@ class Lowerer {
   }
 
   expr(n: SyntaxNode | null): Expr {
-    if (!n) return { k: 'unk' };
+    if (!n || this.depth >= MAX_DEPTH) return { k: 'unk' };
     this.enter();
     try {
       return this.exprInner(n);
@@ -531,13 +532,30 @@ class Lowerer {
         if (dots) call.dots = true;
         return call;
       }
-      case 'binary_expression':
+      case 'binary_expression': {
+        // Long `a + b + c + ...` chains (generated SQL) nest thousands deep on the left: walk the spine
+        // iteratively so depth limits never cut the head of the text.
+        if (n.childForFieldName('operator')?.text === '+') {
+          const rights: SyntaxNode[] = [];
+          let cur: SyntaxNode = n;
+          while (cur.type === 'binary_expression' && cur.childForFieldName('operator')?.text === '+') {
+            const r = cur.childForFieldName('right');
+            if (r) rights.push(r);
+            const l = cur.childForFieldName('left');
+            if (!l) break;
+            cur = l;
+          }
+          let acc = this.expr(cur);
+          for (let i = rights.length - 1; i >= 0; i--) acc = { k: 'bin', op: '+', l: acc, r: this.expr(rights[i]!) };
+          return acc;
+        }
         return {
           k: 'bin',
           op: n.childForFieldName('operator')?.text ?? '',
           l: this.expr(n.childForFieldName('left')),
           r: this.expr(n.childForFieldName('right')),
         };
+      }
       case 'unary_expression':
         return { k: 'un', op: n.childForFieldName('operator')?.text ?? '', x: this.expr(n.childForFieldName('operand')) };
       case 'func_literal':

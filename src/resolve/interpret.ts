@@ -379,6 +379,25 @@ export class Interpreter {
       case 'call':
         return this.call(e)[0] ?? { vals: [], type: '' };
       case 'bin': {
+        if (e.op === '+' && e.l.k === 'bin' && e.l.op === '+') {
+          // Evaluate a long left-nested chain iteratively.
+          const leaves: Expr[] = [];
+          let cur: Expr = e;
+          while (cur.k === 'bin' && cur.op === '+') {
+            leaves.push(cur.r);
+            cur = cur.l;
+          }
+          leaves.push(cur);
+          leaves.reverse();
+          let acc = this.eval(leaves[0]!);
+          for (const leaf of leaves.slice(1)) {
+            const r = this.eval(leaf);
+            if (acc.type === 'string' || r.type === 'string' || acc.vals.some((v) => v.t === 'str') || r.vals.some((v) => v.t === 'str')) {
+              acc = { vals: concat(acc.vals, r.vals, 'a value rlscov cannot follow', 'a value rlscov cannot follow'), type: 'string' };
+            } else acc = { vals: [], type: acc.type };
+          }
+          return acc;
+        }
         const l = this.eval(e.l);
         const r = this.eval(e.r);
         if (e.op === '+' && (l.type === 'string' || r.type === 'string' || l.vals.some((v) => v.t === 'str') || r.vals.some((v) => v.t === 'str'))) {
