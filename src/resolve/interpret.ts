@@ -874,19 +874,8 @@ export class Interpreter {
 
   /** Calls into a function of the tree: record the call, bind closures, apply setter summaries. */
   private callInTree(e: Extract<Expr, { k: 'call' }>, fn: FuncInfo, a: Binding[]): Binding[] {
-    this.facts.calls.push({
-      caller: this.frame.owner.id,
-      callerName: this.frame.owner.name,
-      pkg: this.frame.owner.pkg,
-      file: this.frame.owner.file,
-      loc: e.loc,
-      sl: e.sl,
-      callee: fn.id,
-      calleeText: e.txt,
-      args: a.map((b) => b.vals),
-      argText: e.at,
-    });
-    this.passFunctionArgs(e, fn.id, fn.name, a, fn);
+    this.recordCall(e, fn.id, e.txt, a.map((b) => b.vals), e.at);
+    this.passFunctionArgs(e, fn.id, fn.name, a);
     const setters = this.setters.get(fn.id);
     if (setters) {
       for (const [i, settings] of setters) {
@@ -904,7 +893,12 @@ export class Interpreter {
   }
 
   /** Closures and function values handed to a call run with the callee's k-th parameter's invocation arguments. */
-  private passFunctionArgs(e: Extract<Expr, { k: 'call' }>, calleeId: string, calleeName: string, a: Binding[], fn?: FuncInfo): void {
+  private recordCall(e: Extract<Expr, { k: 'call' }>, callee: string, calleeText: string, args: Val[][], argText: string[]): void {
+    const o = this.frame.owner;
+    this.facts.calls.push({ caller: o.id, callerName: o.name, pkg: o.pkg, file: o.file, loc: e.loc, sl: e.sl, callee, calleeText, args, argText });
+  }
+
+  private passFunctionArgs(e: Extract<Expr, { k: 'call' }>, calleeId: string, calleeName: string, a: Binding[]): void {
     a.forEach((b, k) => {
       for (const v of b.vals) {
         if (v.t === 'fnlit') {
@@ -915,25 +909,16 @@ export class Interpreter {
         } else if (v.t === 'fnref') {
           const target = this.program.funcs.get(v.fn);
           if (!target) continue;
-          this.facts.calls.push({
-            caller: this.frame.owner.id,
-            callerName: this.frame.owner.name,
-            pkg: this.frame.owner.pkg,
-            file: this.frame.owner.file,
-            loc: e.loc,
-            sl: e.sl,
-            callee: target.id,
-            calleeText: `${e.at[k] ?? target.name} (passed to ${calleeName})`,
-            args: target.decl.params.map((p, j) => [{ t: 'cb', fn: calleeId, k, j, callee: calleeName, type: p.type, settings: [] } as Val]),
-            argText: target.decl.params.map((p) => p.name),
-          });
-        } else if (v.t === 'param' && v.type.startsWith('func(') && fn) {
-          const key = `${v.fn}#${v.i}`;
-          const list = this.facts.forwards.get(key) ?? [];
-          if (!list.some(([c, m]) => c === calleeId && m === k)) list.push([calleeId, k]);
-          this.facts.forwards.set(key, list);
-        } else if (v.t === 'param' && v.type.startsWith('func(') && !fn) {
-          // Handed to a function outside the tree (or unknown): a named wrapper is trusted by name.
+          // A function or method value handed over: called by the callee with its k-th parameter's arguments.
+          this.recordCall(
+            e,
+            target.id,
+            `${e.at[k] ?? target.name} (passed to ${calleeName})`,
+            target.decl.params.map((p, j) => [{ t: 'cb', fn: calleeId, k, j, callee: calleeName, type: p.type, settings: [] } as Val]),
+            target.decl.params.map((p) => p.name),
+          );
+        } else if (v.t === 'param' && v.type.startsWith('func(')) {
+          // The function's own function parameter handed on (to a wrapper in the tree, or a named one outside it).
           const key = `${v.fn}#${v.i}`;
           const list = this.facts.forwards.get(key) ?? [];
           if (!list.some(([c, m]) => c === calleeId && m === k)) list.push([calleeId, k]);
