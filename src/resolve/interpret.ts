@@ -516,9 +516,11 @@ export class Interpreter {
     if (v) {
       const vals: Val[] = [{ t: 'gvar', key: k, type: v.t, settings: [] }];
       // A package var initialised with a string is also read as that string.
-      if (v.v && (v.v.k === 'str' || v.v.k === 'bin')) {
+      // A package var initialised with a string or a literal list is also read as that value (table lists of
+      // tenant-delete cascades live in package vars).
+      if (v.v && (v.v.k === 'str' || v.v.k === 'bin' || (v.v.k === 'comp' && v.v.t.startsWith('[]')))) {
         const r = this.eval(v.v);
-        vals.push(...r.vals.filter((x) => x.t === 'str'));
+        vals.push(...r.vals.filter((x) => x.t === 'str' || x.t === 'list'));
       }
       return { vals, type: v.t };
     }
