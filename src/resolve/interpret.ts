@@ -123,7 +123,7 @@ export class Interpreter {
 
   constructor(
     private readonly program: Program,
-    private readonly facts: Facts,
+    private facts: Facts,
     private readonly opts: InterpretOptions,
     /** Setter summaries from the previous round (functions that set a scope setting on a parameter). */
     private readonly setters: Map<string, Map<number, string[]>>,
@@ -337,6 +337,8 @@ export class Interpreter {
   }
 
   private recordAssign(map: Map<string, { vals: Val[]; where: Evidence[] }>, k: string, vals: Val[], line: number): void {
+    const builders = vals.filter((v): v is Extract<Val, { t: 'builder' }> => v.t === 'builder');
+    if (builders.length && builders.some((b) => b.runWith.length)) this.recordAssign(map, `${k}#runWith`, union(...builders.map((b) => b.runWith)), line);
     const prev = map.get(k) ?? { vals: [], where: [] };
     const span = this.span([line, 1, line, 1]);
     map.set(k, { vals: union(prev.vals, vals.length ? vals : [{ t: 'unknown', type: '', why: 'an expression rlscov cannot follow' }]), where: [...prev.where, { message: 'assigned here', span }].slice(0, 8) });
@@ -518,9 +520,17 @@ export class Interpreter {
       // A package var initialised with a string is also read as that string.
       // A package var initialised with a string or a literal list is also read as that value (table lists of
       // tenant-delete cascades live in package vars).
-      if (v.v && (v.v.k === 'str' || v.v.k === 'bin' || (v.v.k === 'comp' && v.v.t.startsWith('[]')))) {
-        const r = this.eval(v.v);
-        vals.push(...r.vals.filter((x) => x.t === 'str' || x.t === 'list'));
+      // So is a package-level query builder (`var psql = sq.StatementBuilder.PlaceholderFormat(sq.Dollar)`).
+      // Evaluated against scratch facts: reading a variable must not record its initialiser's calls again.
+      if (v.v && (v.v.k === 'str' || v.v.k === 'bin' || v.v.k === 'call' || v.v.k === 'sel' || (v.v.k === 'comp' && v.v.t.startsWith('[]')))) {
+        const saved = this.facts;
+        this.facts = emptyFacts();
+        try {
+          const r = this.eval(v.v);
+          vals.push(...r.vals.filter((x) => x.t === 'str' || x.t === 'list' || x.t === 'builder'));
+        } finally {
+          this.facts = saved;
+        }
       }
       return { vals, type: v.t };
     }
@@ -549,7 +559,11 @@ export class Interpreter {
       }
     }
     const ft = this.program.fieldType(base.type, e.n);
-    if (ft && !fromObj) vals.push({ t: 'field', key: `${ft.owner}.${e.n}`, type: ft.type, settings: [] });
+    if (ft && !fromObj) {
+      vals.push({ t: 'field', key: `${ft.owner}.${e.n}`, type: ft.type, settings: [] });
+      // A query builder kept in a field runs on whatever handle was given to its RunWith where it was assigned.
+      if (SQUIRREL_TYPE.test(ft.type)) vals.push({ t: 'builder', verb: null, table: [], runWith: [{ t: 'field', key: `${ft.owner}.${e.n}#runWith`, type: '', settings: [] }] });
+    }
     if (!ft) {
       const m = this.program.method(base.type, e.n);
       if (m) return { vals: [{ t: 'fnref', fn: m.id }], type: 'func' };
@@ -954,6 +968,7 @@ export class Interpreter {
 }
 
 const SQUIRREL = /(^|\/)Masterminds\/squirrel$|(^|\/)squirrel$/;
+const SQUIRREL_TYPE = /Masterminds\/squirrel\.\w+$/;
 const BUILDER_VERBS: Record<string, 'INSERT' | 'UPDATE' | 'DELETE' | 'SELECT' | undefined> = { Insert: 'INSERT', Replace: 'INSERT', Update: 'UPDATE', Delete: 'DELETE', Select: 'SELECT' };
 
 /** The statement a squirrel builder runs, with its table literal as the target (columns and values elided). */
