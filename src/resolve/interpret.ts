@@ -174,6 +174,8 @@ export class Interpreter {
 
   private paramVal(fn: string, i: number, type: string, name: string): Val {
     if (type === 'string') return { t: 'str', parts: [{ hole: `parameter ${name}`, param: { fn, i } }] };
+    // A batch filled here and sent by a caller: its handle is whatever the callers' batches are sent on.
+    if (/pgx\/v\d+\.Batch$/.test(type)) return { t: 'batch', id: `param:${fn}#${i}` };
     return { t: 'param', fn, i, type, name, settings: [] };
   }
 
@@ -810,8 +812,10 @@ export class Interpreter {
     }
     if (m === 'SendBatch') {
       const a = this.args(e);
+      const handles: Val[] = recv.vals.length ? recv.vals : [{ t: 'unknown', type: recv.type, why: receiverText }];
       for (const v of a[1]?.vals ?? []) {
-        if (v.t === 'batch') this.facts.batches.set(v.id, union(this.facts.batches.get(v.id) ?? [], recv.vals.length ? recv.vals : [{ t: 'unknown', type: recv.type, why: receiverText }]));
+        const id = v.t === 'batch' ? v.id : v.t === 'ret' ? `ret:${v.fn}#${v.i}` : null;
+        if (id) this.facts.batches.set(id, union(this.facts.batches.get(id) ?? [], handles));
       }
       return [];
     }

@@ -67,7 +67,11 @@ export class Solver {
   }
 
   private site(raw: RawSite, out: SolveResult): void {
-    const recv = raw.kind === 'queue' ? this.facts.batches.get(raw.batch!) ?? [{ t: 'unknown', type: '', why: 'a pgx.Batch never sent with SendBatch in this function' } as Val] : raw.recv;
+    let recv = raw.recv;
+    if (raw.kind === 'queue') {
+      recv = this.batchHandles(raw.batch!, new Set());
+      if (!recv.length) recv = [{ t: 'unknown', type: '', why: 'a pgx.Batch rlscov never sees sent with SendBatch' }];
+    }
     this.instantiate(
       {
         owner: raw.owner,
@@ -85,6 +89,26 @@ export class Solver {
       out,
       0,
     );
+  }
+
+  /**
+   * The handles a batch is sent on: where SendBatch sends it, where callers send the batch they hand to a
+   * function filling its batch parameter, and where callers send a batch a function returns.
+   */
+  private batchHandles(id: string, seen: Set<string>): Val[] {
+    if (seen.has(id)) return [];
+    seen.add(id);
+    const out: Val[][] = [this.facts.batches.get(id) ?? []];
+    const pm = /^param:(.*)#(\d+)$/.exec(id);
+    if (pm) {
+      for (const c of this.callsTo.get(pm[1]!) ?? []) for (const a of c.args[Number(pm[2])] ?? []) if (a.t === 'batch') out.push(this.batchHandles(a.id, seen));
+    }
+    for (const [fn, rs] of this.facts.returns) {
+      rs.forEach((vals, i) => {
+        if (vals.some((v) => v.t === 'batch' && v.id === id)) out.push(this.batchHandles(`ret:${fn}#${i}`, seen));
+      });
+    }
+    return union(...out);
   }
 
   private instantiate(t: Template, out: SolveResult, depth: number): void {
