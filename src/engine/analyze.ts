@@ -10,6 +10,9 @@ import { defaultWorkers, lowerAll } from '../go/pool.js';
 import { defaultCacheDir, FactsCache, hashText } from '../cache/cache.js';
 import { importsOf, seedMatcher } from '../discover/prefilter.js';
 import { applyTableOverrides, buildCatalogFromMigrations, builtinCatalog, isRollbackMigration, orderMigrations } from '../catalog/index.js';
+import { buildExactCatalog } from '../catalog/exact.js';
+import { readLiveCatalog } from '../catalog/live.js';
+import { catalogDrift } from '../catalog/drift.js';
 import { loadSqlParser } from '../sql/index.js';
 import { Program } from '../resolve/program.js';
 import { emptyFacts, Interpreter, type Facts } from '../resolve/interpret.js';
@@ -74,15 +77,18 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
     }
   }
   const cache = opts.cache !== true ? null : new FactsCache(opts.cacheDir ?? defaultCacheDir(deps.env ?? {}), root);
+  const catalogMode = opts.catalogMode ?? config.catalog ?? 'static';
+  const databaseUrl = opts.databaseUrl ?? config.database?.url;
   const runKey = hashText(
     TOOL_VERSION,
     JSON.stringify(config),
-    JSON.stringify({ only: opts.onlyRules ?? null, ns: opts.noSuppressions ?? false, pf: opts.prefilter !== false }),
+    JSON.stringify({ only: opts.onlyRules ?? null, ns: opts.noSuppressions ?? false, pf: opts.prefilter !== false, catalog: catalogMode }),
     ...migrationTexts.map((m) => hashText(m.path, m.text)),
     ...sources.map((s) => s.key),
     ...fileErrors.map((f) => f.file + f.message),
   );
-  const cachedRun = cache?.lastRun(runKey);
+  // A live database can change between runs with the same inputs: never answer it from the whole-run cache.
+  const cachedRun = databaseUrl ? null : cache?.lastRun(runKey);
   if (cachedRun && cache) {
     for (const s of sources) cache.get(s.key);
     cache.save();
@@ -91,7 +97,12 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
 
   await loadSqlParser();
   const defaultSetting = config.scopeSettings[0] ?? 'app.current_org_id';
-  let catalog: Catalog = migrationTexts.length ? await buildCatalogFromMigrations(migrationTexts, { defaultSetting }) : builtinCatalog();
+  let catalog: Catalog = await buildCatalog(migrationTexts, {
+    mode: catalogMode,
+    databaseUrl,
+    defaultSetting,
+    cacheDir: cache ? (opts.cacheDir ?? defaultCacheDir(deps.env ?? {})) : null,
+  });
   catalog = applyTableOverrides(catalog, config.tables.add, config.tables.remove, config.file ? rel(config.file) : null);
   if (config.scopeSettings.length) catalog = { ...catalog, scopeSettings: [...new Set([...catalog.scopeSettings, ...config.scopeSettings])] };
 
@@ -116,7 +127,8 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   const program = new Program(files.sort((a, b) => a.path.localeCompare(b.path)));
   const facts = interpretAll(program, adminOpeners, fileErrors);
   const needs = makeNeeds(catalog, defaultSetting);
-  const solved = new Solver(program, facts, { wrappers, defaultSetting, needs }).solve();
+  const solver = new Solver(program, facts, { wrappers, defaultSetting, needs });
+  const solved = solver.solve();
 
   // Classify.
   const sites: ClassifiedSite[] = solved.sites.map((s) => ({ ...s, verdict: verdictOf(s, needs(s.statements), catalog) }));
@@ -158,12 +170,36 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
       verdicts,
       findingsByRule,
     },
+    discovered: solver.discovered([...adminOpeners]),
   };
-  if (cache) {
+  if (cache && !databaseUrl) {
     cache.setLastRun(runKey, result);
     cache.save();
   }
   return result;
+}
+
+/**
+ * The catalog before config overrides. A database URL: the live catalog (errors propagate as DatabaseError, never
+ * a fall-back), compared with the migrations when there are any. Else `exact` executes the migrations in embedded
+ * Postgres (drift: static vs exact), `static` folds them; no migrations: the built-in list.
+ */
+async function buildCatalog(
+  migrations: Array<{ path: string; text: string }>,
+  o: { mode: 'static' | 'exact'; databaseUrl: string | undefined; defaultSetting: string; cacheDir: string | null },
+): Promise<Catalog> {
+  const fromMigrations = async (): Promise<Catalog> =>
+    o.mode === 'exact'
+      ? (await buildExactCatalog(migrations, { defaultSetting: o.defaultSetting, cacheDir: o.cacheDir })).catalog
+      : buildCatalogFromMigrations(migrations, { defaultSetting: o.defaultSetting });
+  if (o.databaseUrl) {
+    const live = await readLiveCatalog(o.databaseUrl, { defaultSetting: o.defaultSetting });
+    if (!migrations.length) return live;
+    const mig = await fromMigrations();
+    return { ...live, drift: catalogDrift(mig, live, { left: o.mode === 'exact' ? 'exact' : 'migrations', right: 'database' }) };
+  }
+  if (!migrations.length) return builtinCatalog();
+  return fromMigrations();
 }
 
 interface ParseOptions {

@@ -4,7 +4,7 @@
 // - parameters of the function holding a write: a requirement on its callers, checked at each call (RLS002),
 //   moving up while callers pass their own parameters; with no caller in the tree the write stands alone (RLS001);
 // - SQL parameters (`execWithRetry(db, q)`): each call becomes a write site with the caller's SQL.
-import type { Evidence, HandleVerdict, Span, SqlStatement, WriteSite } from '../model.js';
+import type { DiscoveredFacts, Evidence, HandleVerdict, Span, SqlStatement, WriteSite } from '../model.js';
 import type { HelperCallViolation } from '../engine/rule.js';
 import { classifySql } from '../sql/index.js';
 import { isPoolType, isTxType, shortType, wrapperSettings } from './drivers.js';
@@ -58,6 +58,42 @@ export class Solver {
     const out: SolveResult = { sites: [], helperCalls: [] };
     for (const raw of this.facts.sites) this.site(raw, out);
     return out;
+  }
+
+  /** Wrappers the tree defines (functions whose closure parameter resolves to a scoped transaction) and admin-only fields. */
+  discovered(adminOpeners: string[]): DiscoveredFacts {
+    const wrappers: DiscoveredFacts['wrappers'] = [];
+    const seen = new Set<string>();
+    for (const key of new Set([...this.facts.invocations.keys(), ...this.facts.forwards.keys()])) {
+      const [fn, k] = key.split('#') as [string, string];
+      const f = this.program.funcs.get(fn);
+      if (!f || seen.has(fn)) continue;
+      const param = f.decl.params[Number(k)];
+      if (!param?.type.startsWith('func(')) continue;
+      const ptypes = /^func\(([^)]*)\)/.exec(param.type)?.[1]?.split(',') ?? [];
+      const j = ptypes.findIndex((t) => isTxType(t) || isPoolType(t));
+      if (j < 0) continue;
+      const shortName = f.name.slice(f.name.lastIndexOf('.') + 1);
+      const named = this.opts.wrappers.has(shortName) || this.opts.wrappers.has(f.name);
+      const hs = this.resolve({ t: 'cb', fn, k: Number(k), j, callee: shortName, type: ptypes[j]!, settings: [] });
+      const scoped = hs.filter((h) => h.kind === 'scopedTx');
+      if (!scoped.length || scoped.length !== hs.length) continue;
+      seen.add(fn);
+      wrappers.push({ name: f.name, file: f.file.path, line: f.decl.loc[0], settings: [...new Set(scoped.flatMap((h) => h.settings))].sort(), how: named ? 'named' : 'discovered' });
+    }
+    const adminHandles: DiscoveredFacts['adminHandles'] = [];
+    for (const [key, a] of [...this.facts.fields, ...this.facts.gvars]) {
+      if (key.endsWith('#runWith')) continue;
+      const hs = this.resolve(this.facts.fields.has(key) ? { t: 'field', key, type: '', settings: [] } : { t: 'gvar', key: key.replace(/#init$/, ''), type: '', settings: [] });
+      if (!hs.length || !hs.every((h) => h.kind === 'adminPool')) continue;
+      const short = key.replace(/#init$/, '').slice(key.replace(/#init$/, '').lastIndexOf('/') + 1);
+      if (adminHandles.some((x) => x.name === short)) continue;
+      const sp = a.where[0]?.span;
+      adminHandles.push(sp ? { name: short, file: sp.file, line: sp.start.line } : { name: short });
+    }
+    wrappers.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+    adminHandles.sort((a, b) => a.name.localeCompare(b.name));
+    return { wrappers, adminHandles, adminOpeners };
   }
 
   // ------------------------------------------------------------------ sites
