@@ -16,6 +16,24 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A database given with --database-url / RLSCOV_DATABASE_URL / `database.url` could not be read: bad URL,
+ * connection refused or timed out, authentication failed, a missing privilege, a statement timeout. Exit 2 like
+ * any input error (it is a UsageError); the message is one line and never contains the URL's credentials.
+ */
+export class DatabaseError extends UsageError {
+  override name = 'DatabaseError';
+  constructor(
+    message: string,
+    /** What went wrong, for callers and tests. */
+    readonly reason: 'url' | 'connect' | 'auth' | 'timeout' | 'privilege' | 'tls' | 'query',
+    /** SQLSTATE or Node error code, when there is one. */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Something rlscov itself got wrong; printed with a request to report it. */
 export class InternalError extends Error {
   override name = 'InternalError';

@@ -123,12 +123,43 @@ export interface CatalogFunction {
   /** SET search_path given on the function. */
   setsSearchPath: boolean;
   source: Provenance;
+  /** Owning role (catalogs read from a database: live or exact). */
+  owner?: string;
+  /** The owner has BYPASSRLS or is a superuser, so a SECURITY DEFINER body ignores RLS (live or exact). */
+  ownerBypassesRls?: boolean;
 }
 
 export interface CatalogDiagnostic {
   file: string;
   line: number;
   message: string;
+}
+
+/**
+ * How two catalogs of the same schema differ (src/catalog/drift.ts): static fold vs embedded execution of the
+ * migrations, or migrations vs a live database. Table names are normalised like CatalogTable.name, sorted.
+ */
+export interface CatalogDrift {
+  /** Label of each side: 'static' (migration fold), 'exact' (migrations executed), 'database'. */
+  left: string;
+  right: string;
+  /** Gated on the left only / on the right only. */
+  onlyLeft: string[];
+  onlyRight: string[];
+  /** Gated on both sides, FORCEd on one only. */
+  forced: Array<{ table: string; left: boolean; right: boolean }>;
+  /** Gated on both sides with the same FORCE. */
+  agree: string[];
+}
+
+/** How a catalog was obtained (absent: the static fold or the built-in list, as `origin` says). */
+export interface CatalogBuild {
+  /** static: migrations folded; exact: migrations executed in embedded Postgres; live: read from a server. */
+  mode: 'static' | 'exact' | 'live';
+  /** live: the masked URL of the database read. */
+  database?: string;
+  /** exact: migrations that failed to execute and were folded statically instead. */
+  failedMigrations?: string[];
 }
 
 export interface Catalog {
@@ -143,6 +174,10 @@ export interface Catalog {
   migrationFiles: string[];
   /** Migration statements that could not be understood (reported, never fatal). */
   diagnostics: CatalogDiagnostic[];
+  /** Set for exact and live catalogs. */
+  build?: CatalogBuild;
+  /** Exact: static fold vs execution. Live with migrations: migrations vs database. */
+  drift?: CatalogDrift;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -229,6 +264,16 @@ export interface RunSummary {
   findingsByRule: Record<string, number>;
 }
 
+/** What the analysis learned about the tree's own code (for `rlscov catalog` and `rlscov init`). */
+export interface DiscoveredFacts {
+  /** Functions that hand their closure a transaction with scope settings set (found, or named in config/defaults). */
+  wrappers: Array<{ name: string; file: string; line: number; settings: string[]; how: 'discovered' | 'named' }>;
+  /** Struct fields and package variables that only ever hold the admin pool. */
+  adminHandles: Array<{ name: string; file?: string; line?: number }>;
+  /** Admin opener names in effect. */
+  adminOpeners: string[];
+}
+
 export interface RunResult {
   toolVersion: string;
   /** Absolute path all spans are relative to. */
@@ -241,4 +286,5 @@ export interface RunResult {
   syntaxErrors: FileProblem[];
   fileErrors: FileProblem[];
   summary: RunSummary;
+  discovered?: DiscoveredFacts;
 }

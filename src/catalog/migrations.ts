@@ -4,21 +4,28 @@
 // How a file is read:
 // 1. `splitSql` cuts it into statements (quotes, dollar quotes, comments and BEGIN ATOMIC bodies respected), drops
 //    everything after a goose/sql-migrate/dbmate "down" marker and skips psql meta lines (`\connect ...`).
-// 2. Only statements that can change the catalog are parsed, one at a time, with the real Postgres grammar
-//    (libpg-query): ALTER TABLE ... ROW LEVEL SECURITY / RENAME TO / SET SCHEMA, CREATE/ALTER/DROP POLICY,
-//    CREATE/ALTER/DROP FUNCTION|PROCEDURE, DROP TABLE, ALTER POLICY/FUNCTION ... RENAME, DO blocks. Parsing every
-//    CREATE TABLE of a 200-file history would cost several times the fold's budget; skipping them also means a
-//    syntax error in an unrelated statement cannot hide anything.
+// 2. Only statements that can change the catalog are looked at: ALTER TABLE ... ROW LEVEL SECURITY / RENAME TO /
+//    SET SCHEMA, CREATE/ALTER/DROP POLICY, CREATE/ALTER/DROP FUNCTION|PROCEDURE, DROP TABLE, DROP SCHEMA ...
+//    CASCADE, DO blocks. They are parsed one at a time with the real Postgres grammar (libpg-query); parsing every
+//    CREATE TABLE and INSERT of a 200-file history would cost several times the fold's budget, and skipping them
+//    means a syntax error in an unrelated statement cannot hide anything. Two shapes that dominate real histories
+//    skip the per-statement parse: a bare `ALTER TABLE t ENABLE ROW LEVEL SECURITY` (matched exactly) and
+//    CREATE POLICY (parsed once per text with its names replaced by placeholders; loops create the same policy on
+//    many tables).
 // 3. A statement the grammar rejects becomes a CatalogDiagnostic and is folded with a regex fallback that only
 //    understands `ALTER TABLE name (ENABLE | FORCE | DISABLE | NO FORCE) ROW LEVEL SECURITY`.
-// 4. DO blocks and PL/pgSQL function bodies are parsed with the PL/pgSQL parser; the SQL they run (including
-//    `EXECUTE format('ALTER TABLE %I ...', v)` over literal lists) is folded like top-level SQL at the DO's line.
+// 4. DO blocks and PL/pgSQL function bodies are parsed with the PL/pgSQL parser (plpgsql.ts); the SQL a DO block
+//    runs, including `EXECUTE format('ALTER TABLE %I ...', v)` over literal lists, is folded like top-level SQL,
+//    placed at its own line inside the block. Every branch counts (see plpgsql.ts).
 //
 // Gating follows Postgres (relrowsecurity / relforcerowsecurity), with one deliberate widening: a table that is
-// FORCEd without ever being ENABLEd is listed as gated (enabled: false, forced: true) with a diagnostic, because
-// Postgres does not apply RLS to it until ENABLE but the migration author clearly meant it to be gated.
+// FORCEd but not ENABLEd is listed as gated (enabled: false, forced: true) with a diagnostic, because Postgres does
+// not apply RLS to it until ENABLE but the migration author clearly meant it to be gated. Policies are kept per
+// table whether or not the table is gated yet, and attached at the end; settings read through functions are
+// resolved at the end too, so a function may be defined after the policy that calls it.
 
 import { loadModule, parsePlPgSQLSync, parseSync } from 'libpg-query';
+import { InternalError } from '../errors.js';
 import type { Catalog, CatalogDiagnostic, CatalogFunction, CatalogPolicy, CatalogTable, Provenance, SqlWrite } from '../model.js';
 import { classifySql, loadSqlParser, normalizeFunctionName, normalizeIdent, normalizeTableName } from '../sql/index.js';
 import { plpgsqlEmbeddedSql, renderParts, type EmbeddedSql } from './plpgsql.js';
@@ -170,7 +177,10 @@ interface FunctionState {
   calls: string[];
 }
 
-/** Where a statement sits; embedded SQL (DO bodies, EXECUTE strings) uses the line of the outer statement. */
+/**
+ * Where a statement sits. SQL run by a DO block gets the line of its statement inside the block when PL/pgSQL
+ * reports it, else the DO's own line.
+ */
 interface Where {
   file: string;
   line: number;
@@ -197,7 +207,8 @@ const RLS_FALLBACK = new RegExp(
 );
 const RLS_ACTION = /(ENABLE|FORCE|DISABLE|NO\s+FORCE)\s+ROW\s+LEVEL\s+SECURITY/gi;
 
-const ASCII_IDENT = String.raw`(?:"[^"]*(?:""[^"]*)*"|[A-Za-z_][A-Za-z0-9_$]*)`;
+/** An identifier the fast paths accept: "quoted" (not empty, "" escapes) or plain ASCII. */
+const ASCII_IDENT = String.raw`(?:"(?=[^"]|"")[^"]*(?:""[^"]*)*"|[A-Za-z_][A-Za-z0-9_$]*)`;
 const RLS_ACTION_TEXT = String.raw`(?:ENABLE|FORCE|DISABLE|NO\s+FORCE)\s+ROW\s+LEVEL\s+SECURITY`;
 const SIMPLE_RLS = new RegExp(
   String.raw`^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(${ASCII_IDENT}(?:\s*\.\s*${ASCII_IDENT}){0,2})\s+(${RLS_ACTION_TEXT}(?:\s*,\s*${RLS_ACTION_TEXT})*)\s*$`,
@@ -237,10 +248,17 @@ function isReservedName(raw: string): boolean {
 
 /** Table key of a (possibly qualified) name as written in SQL. */
 function tableKey(raw: string): string {
+  // Most names are already keys: unquoted, lower case, unqualified, short enough not to be truncated.
+  if (raw.length <= 63 && PLAIN_KEY.test(raw)) return raw;
   return normalizeTableName(null, raw.replace(/\s*\.\s*/g, '.'));
 }
+const PLAIN_KEY = /^[a-z_][a-z0-9_$]*$/;
 
-const CURRENT_SETTING_TEXT = /current_setting\s*\(\s*'((?:[^']|'')*)'/gi;
+const CREATE_FUNCTION_HEAD = /^CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b/i;
+/** The opening of a dollar-quoted body: `AS $tag$`. */
+const DOLLAR_BODY = /\bAS\s+(\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$)/i;
+
+const CURRENT_SETTING_TEXT = /current_setting\s*\(\s*'([^']*(?:''[^']*)*)'/gi;
 const CALL_TEXT = /(?<![\w$".])((?:"[^"]*"|[A-Za-z_][\w$]*)(?:\s*\.\s*(?:"[^"]*"|[A-Za-z_][\w$]*))?)\s*\(/g;
 
 function uniq(xs: Iterable<string>): string[] {
@@ -342,7 +360,7 @@ class Fold {
     }
   }
 
-  /** SQL embedded in a DO block or built by EXECUTE: every statement at the outer statement's line. */
+  /** SQL run by a DO block (written in it or built for EXECUTE): every statement at `where`. */
   private foldEmbedded(text: string, where: Where, depth: number): void {
     if (depth > MAX_EMBED_DEPTH) return;
     for (const st of splitSql(text).statements) this.foldStatement(st.text, where, depth);
@@ -351,7 +369,7 @@ class Fold {
   /** One statement as cut by the splitter; `where.line` is the line of its first token. */
   private foldStatement(text: string, where: Where, depth: number): void {
     if (!isRelevant(text)) return;
-    if (this.simpleRls(text, where) || this.policyShortcut(text, where)) return;
+    if (this.simpleRls(text, where) || this.policyShortcut(text, where) || this.functionShortcut(text, where)) return;
     let parsed: Json;
     try {
       parsed = parseSync(text) as unknown as Json;
@@ -414,6 +432,31 @@ class Fold {
     }
     if (info === null) return false;
     this.createPolicy(tableKey(m[2]!), normalizeIdent(m[1]!), info, where);
+    return true;
+  }
+
+  /**
+   * CREATE FUNCTION with a long dollar-quoted body: the grammar only needs the header (name, LANGUAGE, SECURITY,
+   * SET), and the body, a string to it, is read from the text as written (dollar quotes have no escapes). Parsing
+   * the header alone with an empty body saves marshalling the body through the parser twice (the PL/pgSQL parser
+   * reads it anyway). Anything unexpected returns false and takes the normal path.
+   */
+  private functionShortcut(text: string, where: Where): boolean {
+    if (text.length < 512 || !CREATE_FUNCTION_HEAD.test(text)) return false;
+    const m = DOLLAR_BODY.exec(text);
+    if (!m) return false;
+    const open = m.index + m[0].length;
+    const close = text.indexOf(m[1]!, open);
+    if (close < 0) return false;
+    let body: Json | undefined;
+    try {
+      const stmts = asArr((parseSync(text.slice(0, open) + text.slice(close)) as unknown as Json)['stmts']);
+      if (stmts.length === 1) body = asObj(asObj(asObj(stmts[0])?.['stmt'])?.['CreateFunctionStmt']);
+    } catch {
+      return false;
+    }
+    if (!body) return false;
+    this.foldCreateFunction(body, text, where, text.slice(open, close));
     return true;
   }
 
@@ -542,13 +585,10 @@ class Fold {
           const d = asObj(asObj(a)?.['DefElem']);
           if (d?.['defname'] === 'security') f.fn.securityDefiner = asObj(asObj(d['arg'])?.['Boolean'])?.['boolval'] === true;
           if (d?.['defname'] === 'set') {
+            // SET search_path ..., RESET search_path and RESET ALL all arrive as a VariableSetStmt.
             const vs = asObj(asObj(d['arg'])?.['VariableSetStmt']);
-            if (asStr(vs?.['name'])?.toLowerCase() === 'search_path') f.fn.setsSearchPath = vs?.['kind'] !== 'VAR_RESET';
-          }
-          if (d?.['defname'] === 'reset' || d?.['defname'] === 'resetall') {
-            const vs = asObj(asObj(d['arg'])?.['VariableSetStmt']);
-            const n = asStr(vs?.['name'])?.toLowerCase();
-            if (n === 'search_path' || vs?.['kind'] === 'VAR_RESET_ALL') f.fn.setsSearchPath = false;
+            if (vs?.['kind'] === 'VAR_RESET_ALL') f.fn.setsSearchPath = false;
+            else if (asStr(vs?.['name'])?.toLowerCase() === 'search_path') f.fn.setsSearchPath = vs?.['kind'] !== 'VAR_RESET';
           }
         }
         return;
@@ -628,13 +668,14 @@ class Fold {
     }
   }
 
-  private foldCreateFunction(body: Json, text: string, where: Where): void {
+  /** `bodyText`: the body as written, when the parse tree was made with an empty one (functionShortcut). */
+  private foldCreateFunction(body: Json, text: string, where: Where, bodyText?: string): void {
     const name = functionKey(strings(body['funcname']));
     if (!name) return;
     let language = 'sql';
     let securityDefiner = false;
     let setsSearchPath = false;
-    let bodyText: string | null = null;
+    let asText: string | null = null;
     for (const o of asArr(body['options'])) {
       const d = asObj(asObj(o)?.['DefElem']);
       const arg = asObj(d?.['arg']);
@@ -653,17 +694,17 @@ class Fold {
         case 'as': {
           // One string for SQL / PL/pgSQL bodies; two (object file, symbol) for C functions.
           const items = strings(asObj(arg?.['List'])?.['items']);
-          if (items.length === 1) bodyText = items[0]!;
+          if (items.length === 1) asText = bodyText ?? items[0]!;
           break;
         }
       }
     }
-    if (bodyText === null && body['sql_body'] !== undefined) {
+    if (asText === null && body['sql_body'] !== undefined) {
       // BEGIN ATOMIC ... END: the statements are in the CREATE text itself.
       const m = /\bBEGIN\s+ATOMIC\b([\s\S]*)\bEND\s*;?\s*$/i.exec(text);
-      bodyText = m ? m[1]! : '';
+      asText = m ? m[1]! : '';
     }
-    const src = bodyText ?? '';
+    const src = asText ?? '';
     const writes = new Map<string, SqlWrite>();
     const addWrites = (parts: EmbeddedSql['parts']): void => {
       for (const s of classifySql({ parts })) for (const w of s.writes) if (!writes.has(writeKey(w))) writes.set(writeKey(w), w);
@@ -768,7 +809,7 @@ class Fold {
         this.diagnostics.push({
           file: t.source.file ?? '',
           line: t.source.line ?? 0,
-          message: `table ${name} is FORCEd but never ENABLEd: Postgres applies no RLS to it until ENABLE; treated as gated`,
+          message: `table ${name} is FORCEd but not ENABLEd: Postgres applies no RLS to it until ENABLE; treated as gated`,
         });
       }
       const policies: CatalogPolicy[] = [];
@@ -821,14 +862,19 @@ ALTER TABLE broken ENABLE ROW LEVEL SECURITY x;
 `;
 
 let loaded: Promise<void> | null = null;
+let parserReady = false;
 
-/** Loads the Postgres parser (and the SQL classifier's) and warms them up. Idempotent. */
+/** Loads the Postgres parser (and the SQL classifier's) and warms them up. Idempotent; a failed load can be retried. */
 export function loadCatalogParser(): Promise<void> {
   loaded ??= (async () => {
     await loadModule();
     await loadSqlParser();
+    parserReady = true;
     foldMigrations([{ path: 'warm-up.sql', text: WARM_UP }]);
-  })();
+  })().catch((e: unknown) => {
+    loaded = null;
+    throw e;
+  });
   return loaded;
 }
 
@@ -846,8 +892,9 @@ export async function buildCatalogFromMigrations(
   return foldMigrations(files, opts);
 }
 
-/** The synchronous fold; the parser must be loaded (loadCatalogParser). */
+/** The synchronous fold; throws InternalError unless loadCatalogParser() has resolved. */
 export function foldMigrations(files: { path: string; text: string }[], opts: { defaultSetting?: string } = {}): Catalog {
+  if (!parserReady) throw new InternalError('foldMigrations called before loadCatalogParser() resolved');
   const fold = new Fold();
   for (const f of files) fold.foldFile(f.path, f.text);
   return fold.result(

@@ -34,6 +34,8 @@ const MAX_ALTS = 256;
 const MAX_LOOP = 256;
 /** Nesting limit for the walk (pathological inputs). */
 const MAX_DEPTH = 64;
+/** Loop-body walks per function; nested loops beyond it run once with their variables unknown. */
+const MAX_ITERATIONS = 1024;
 
 function asObj(x: unknown): Json | undefined {
   return x !== null && typeof x === 'object' && !Array.isArray(x) ? (x as Json) : undefined;
@@ -129,9 +131,16 @@ interface Binding {
 
 type Env = Map<string, Binding>;
 
-/** Parses `SELECT <expr>` once per distinct expression text. */
+/**
+ * Parses `SELECT <expr>` (and loop queries) once per distinct text. Shared by all bodies: migrations repeat the
+ * same `format('ALTER TABLE %I ...', t)` and array literals in many DO blocks. The trees are only read.
+ */
 class ExprCache {
   private readonly cache = new Map<string, Json | null>();
+  private remember(key: string, v: Json | null): void {
+    if (this.cache.size >= 5000) this.cache.clear();
+    this.cache.set(key, v);
+  }
   target(expr: string): Json | null {
     let v = this.cache.get(expr);
     if (v === undefined) {
@@ -145,7 +154,7 @@ class ExprCache {
       } catch {
         v = null;
       }
-      this.cache.set(expr, v);
+      this.remember(expr, v);
     }
     return v;
   }
@@ -160,11 +169,13 @@ class ExprCache {
       } catch {
         v = null;
       }
-      this.cache.set(key, v);
+      this.remember(key, v);
     }
     return v;
   }
 }
+
+const sharedExprs = new ExprCache();
 
 function funcName(fc: Json): string {
   const names = asArr(fc['funcname']).map((n) => asStr(asObj(asObj(n)?.['String'])?.['sval']) ?? '');
@@ -361,6 +372,7 @@ class Walker {
   readonly out: EmbeddedSql[] = [];
   private readonly seen = new Set<string>();
   private readonly ev: Evaluator;
+  private iterations = 0;
 
   constructor(
     private readonly datums: unknown[],
@@ -413,10 +425,12 @@ class Walker {
   /** Runs `body` once per value of the loop variable(s). */
   private loop(env: Env, names: string[], record: boolean, values: string[] | null, body: () => void): void {
     const saved = names.map((n) => [n, env.get(n)] as const);
-    if (values === null || values.length > MAX_LOOP) {
+    const known = values !== null && values.length <= MAX_LOOP && this.iterations + values.length <= MAX_ITERATIONS;
+    if (!known || values === null) {
       for (const n of names) env.delete(n);
       body();
     } else {
+      this.iterations += values.length;
       for (const v of values) {
         for (const n of names) env.set(n, { scalar: [[v]], record });
         body();
@@ -514,7 +528,7 @@ class Walker {
  */
 export function plpgsqlEmbeddedSql(parseResult: unknown): EmbeddedSql[] {
   const out: EmbeddedSql[] = [];
-  const exprs = new ExprCache();
+  const exprs = sharedExprs;
   for (const f of asArr(asObj(parseResult)?.['plpgsql_funcs'])) {
     const fn = asObj(asObj(f)?.['PLpgSQL_function']);
     if (!fn) continue;

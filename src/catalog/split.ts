@@ -41,55 +41,50 @@ function isSpace(c: number): boolean {
 function skipString(text: string, i: number, escapes: boolean): number {
   const n = text.length;
   let j = i + 1;
-  while (j < n) {
-    const c = text.charCodeAt(j);
-    if (escapes && c === 92) {
-      j += 2;
-      continue;
-    }
-    if (c === 39) {
-      if (text.charCodeAt(j + 1) === 39) {
-        j += 2;
+  for (;;) {
+    const q = text.indexOf("'", j);
+    if (q < 0) return n;
+    if (escapes) {
+      // The quote is escaped when an odd number of backslashes precede it.
+      let b = q - 1;
+      while (b >= j && text.charCodeAt(b) === 92) b--;
+      if ((q - 1 - b) % 2 === 1) {
+        j = q + 1;
         continue;
       }
-      return j + 1;
     }
-    j++;
+    if (text.charCodeAt(q + 1) === 39) {
+      j = q + 2;
+      continue;
+    }
+    return q + 1;
   }
-  return n;
 }
 
 function skipQuotedIdent(text: string, i: number): number {
-  const n = text.length;
   let j = i + 1;
-  while (j < n) {
-    if (text.charCodeAt(j) === 34) {
-      if (text.charCodeAt(j + 1) === 34) {
-        j += 2;
-        continue;
-      }
-      return j + 1;
+  for (;;) {
+    const q = text.indexOf('"', j);
+    if (q < 0) return text.length;
+    if (text.charCodeAt(q + 1) === 34) {
+      j = q + 2;
+      continue;
     }
-    j++;
+    return q + 1;
   }
-  return n;
 }
 
+const COMMENT_EDGE = /\/\*|\*\//g;
+
 function skipBlockComment(text: string, i: number): number {
-  const n = text.length;
   let depth = 1;
-  let j = i + 2;
-  while (j < n && depth > 0) {
-    const c = text.charCodeAt(j);
-    if (c === 47 && text.charCodeAt(j + 1) === 42) {
-      depth++;
-      j += 2;
-    } else if (c === 42 && text.charCodeAt(j + 1) === 47) {
-      depth--;
-      j += 2;
-    } else j++;
+  COMMENT_EDGE.lastIndex = i + 2;
+  for (;;) {
+    const m = COMMENT_EDGE.exec(text);
+    if (!m) return text.length;
+    depth += m[0] === '/*' ? 1 : -1;
+    if (depth === 0) return m.index + 2;
   }
-  return j;
 }
 
 const DOLLAR_TAG = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;

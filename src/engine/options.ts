@@ -25,4 +25,14 @@ export interface AnalyzeOptions {
   workers?: number;
   /** Parse only files that can matter (default true); false parses every file. */
   prefilter?: boolean;
+  /**
+   * Read the catalog from this live database (postgres://...) instead of the migrations; overrides the config's
+   * `database.url` (the CLI passes --database-url, else RLSCOV_DATABASE_URL). Failures throw DatabaseError.
+   */
+  databaseUrl?: string;
+  /**
+   * How the migrations become a catalog: `static` (fold, default) or `exact` (executed in embedded Postgres);
+   * overrides the config's `catalog`. With a database URL, it decides the side the database is compared with.
+   */
+  catalogMode?: 'static' | 'exact';
 }
