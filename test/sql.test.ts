@@ -518,7 +518,7 @@ describe('names', () => {
   });
 });
 
-describe('cache and performance', () => {
+describe('cache', () => {
   it('returns fresh, equal results for the same text', () => {
     const t = q('UPDATE api_keys SET a = 1 WHERE id = ', H());
     const a = classifySql(t);
@@ -529,17 +529,10 @@ describe('cache and performance', () => {
     expect(b).not.toBe(a);
   });
 
-  it('classifies thousands of texts quickly', () => {
-    const start = performance.now();
+  it('classifies thousands of distinct texts, each correctly (speed is the benchmark\'s job)', () => {
     for (let i = 0; i < 3000; i++) {
-      classifySql(q(`UPDATE api_keys_${i} AS k SET revoked = true WHERE k.id = $1 AND k.org_id = `, H()));
+      const r = classifySql(q(`UPDATE api_keys_${i} AS k SET revoked = true WHERE k.id = $1 AND k.org_id = `, H()));
+      expect(r[0]!.writes).toEqual([{ verb: 'UPDATE', table: { name: `api_keys_${i}` } }]);
     }
-    const perText = (performance.now() - start) / 3000;
-    expect(perText).toBeLessThan(2); // typically ~0.1 ms cold; generous for slow CI machines
-    const warm = performance.now();
-    for (let i = 0; i < 3000; i++) {
-      classifySql(q(`UPDATE api_keys_${i} AS k SET revoked = true WHERE k.id = $1 AND k.org_id = `, H()));
-    }
-    expect((performance.now() - warm) / 3000).toBeLessThan(perText + 0.05);
   });
 });
