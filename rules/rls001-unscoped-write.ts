@@ -65,7 +65,9 @@ export default defineRule({
       let why: string;
       if ((bad.kind === 'scopedTx' || bad.kind === 'unscopedTx') && bad.settings.length) {
         const missing = needed.filter((s) => !bad.settings.includes(s));
-        why = `runs on ${site.receiver}, a ${bad.description}, but the policy on ${first.w.table!.name} also reads ${missing.join(', ')}: ${consequence(first.w)}. Fix: use ${wrapperFor(needed)} (or set ${missing.join(', ')} transaction-locally) around this write`;
+        const table = first.w.table!.name;
+        const reads = ctx.catalog.tables[table]?.policies.length ? `the policies on ${table} read ${needed.join(', ')}` : `${table} has no known policy, so it needs ${needed.join(', ')}`;
+        why = `runs on ${site.receiver}, a ${bad.description}, but ${reads} and this scope does not set ${missing.join(', ')}: ${consequence(first.w)}. Fix: use ${wrapperFor(needed)} (or set ${missing.join(', ')} transaction-locally) around this write`;
       } else {
         why = `runs on ${site.receiver}, ${bad.kind === 'unknown' ? 'which rlscov cannot show to be scoped: ' : ''}${bad.description}: under the app role ${consequence(first.w)}. Fix: ${FIX_SCOPE}`;
       }

@@ -1,5 +1,5 @@
 import { defineRule } from '../src/engine/rule.js';
-import { consequence, handleEvidence, verbPhrase } from './support.js';
+import { consequence, handleEvidence, verbPhrase, wrapperFor } from './support.js';
 
 export default defineRule({
   meta: {
@@ -68,7 +68,7 @@ export default defineRule({
         span: v.span,
         statementLine: v.statementLine,
         function: v.function,
-        message: `${v.callee} writes into a row-level-security table on its parameter (${writes.join('; ')}), but this call passes ${v.argText}, ${v.handle.description}${missing}: ${effect}. Fix: call it with the transaction an org-scope wrapper hands its closure (WithOrgScope(ctx, db, orgID, func(tx *sql.Tx) error { return ${v.callee}(..., tx, ...) })), or with the admin pool if the write is deliberately cross-org.`,
+        message: `${v.callee} writes into a row-level-security table on its parameter (${writes.join('; ')}), but this call passes ${v.argText}, ${v.handle.description}${missing}: ${effect}. Fix: call it with the transaction an org-scope wrapper hands its closure (${wrapperFor(v.settings)}(ctx, db, orgID, func(tx *sql.Tx) error { return ${v.callee}(..., tx, ...) })), or with the admin pool if the write is deliberately cross-org.`,
         related: handleEvidence(v.handle),
         flow: v.flow,
         key: `${v.callee}|${v.argIndex}|${writes.join(';').slice(0, 300)}`,

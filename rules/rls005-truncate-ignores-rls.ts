@@ -22,8 +22,8 @@ export default defineRule({
   check(ctx) {
     for (const site of ctx.sites) {
       if (site.handles.length && site.handles.every((h) => h.kind === 'adminPool')) continue;
-      for (const st of site.statements) {
-        const ts = st.writes.filter((w) => w.verb === 'TRUNCATE' && w.table && ctx.catalog.tables[w.table.name]).map((w) => w.table!.name);
+      {
+        const ts = [...new Set(site.statements.flatMap((st) => st.writes).filter((w) => w.verb === 'TRUNCATE' && w.table && ctx.catalog.tables[w.table.name]).map((w) => w.table!.name))];
         if (!ts.length) continue;
         ctx.report({
           span: site.span,

@@ -2,7 +2,7 @@
 // `process`. Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage/config/input errors.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { analyze } from '../engine/analyze.js';
 import type { AnalyzeOptions } from '../engine/options.js';
 import { ConfigError, UsageError } from '../errors.js';
@@ -34,9 +34,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const wantsHelpOrVersion = argv.some((a) => a === '--help' || a === '-h' || a === '--version');
   const args = first && SUBCOMMANDS.has(first) ? argv : wantsHelpOrVersion && !first ? argv : ['scan', ...argv];
   let exit = 0;
-  const scanOptions = (y: ReturnType<typeof yargs>) =>
+  // Options of every command that runs the analysis; `scanOptions` adds the paths to scan (pre-commit takes files).
+  const analysisOptions = <T>(y: Argv<T>) =>
     y
-      .positional('paths', { type: 'string', array: true, describe: 'files or directories to scan (default: .)' })
       .option('config', { alias: 'c', type: 'string', describe: 'config file (default: .rlscov.yml/.yaml/.json found by walking up from the first path)' })
       .option('include-tests', { type: 'boolean', describe: 'also scan *_test.go files' })
       .option('migrations', { type: 'string', array: true, describe: 'extra migration globs (default: **/migrations/**/*.sql)' })
@@ -44,7 +44,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       .option('cache', { type: 'boolean', default: true, describe: 'reuse per-file facts and unchanged results from the cache; --no-cache analyses from scratch' })
       .option('cache-dir', { type: 'string', describe: 'cache directory (default: $RLSCOV_CACHE_DIR, else $XDG_CACHE_HOME/rlscov or ~/.cache/rlscov)' })
       .option('workers', { type: 'number', describe: 'parser threads (default: up to 4 by CPU count; 0 parses in-process)' })
-      .option('prefilter', { type: 'boolean', default: true, describe: 'parse only files that can matter; --no-prefilter parses every file' });
+      .option('prefilter', { type: 'boolean', default: true, describe: 'parse only files that can matter; --no-prefilter parses every file' })
+      .option('database-url', { type: 'string', describe: 'read the RLS catalog from this live database, read-only (default: $RLSCOV_DATABASE_URL, else database.url in the config); compared with the migrations when there are any' })
+      .option('catalog', { choices: ['static', 'exact'] as const, describe: 'how migrations become the catalog: static (fold, default) or exact (executed in embedded Postgres, cached)' });
+  const scanOptions = (y: Argv) => analysisOptions(y.positional('paths', { type: 'string', array: true, describe: 'files or directories to scan (default: .)' }));
   try {
     await yargs(args)
       .scriptName('rlscov')
@@ -53,7 +56,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
       .strict()
       .exitProcess(false)
       .fail((msg, err) => {
-        throw err instanceof Error && !(err instanceof UsageError) && !msg ? err : new UsageError(msg ?? err?.message ?? 'invalid arguments');
+        if (err instanceof Error && !(err instanceof UsageError) && !msg) throw err;
+        // yargs writes some messages over several lines ("Invalid values:\n  Argument: ..."): one line.
+        throw new UsageError((msg ?? err?.message ?? 'invalid arguments').replace(/\s*\n\s*/g, ' ').trim() + ' (see rlscov --help)');
       })
       .command(
         'scan [paths..]',
@@ -92,22 +97,20 @@ export async function main(argv: string[], io: Io): Promise<number> {
         'pre-commit [files..]',
         'for the pre-commit hook: analyse the whole tree (cwd), report and fail only on findings in FILES (the staged Go files)',
         (y) =>
-          y
+          analysisOptions(y)
             .positional('files', { type: 'string', array: true, describe: 'files whose findings are reported (pre-commit passes the staged ones)' })
-            .option('config', { alias: 'c', type: 'string', describe: 'config file (default: .rlscov.yml/.yaml/.json found from the current directory)' })
-            .option('include-tests', { type: 'boolean', describe: 'also scan *_test.go files' })
-            .option('migrations', { type: 'string', array: true, describe: 'extra migration globs (default: **/migrations/**/*.sql)' })
             .option('format', { alias: 'f', choices: ['text', 'github'] as const, default: 'text' as const, describe: 'output format' })
             .option('fail-on', { choices: FAIL_ON, default: 'error' as FailOn, describe: 'lowest severity that makes the exit code 1' })
             .option('color', { type: 'boolean', describe: 'force colour on or off' })
-            .option('verbose', { alias: 'v', type: 'boolean', describe: 'also list suppressed findings' }),
+            .option('verbose', { alias: 'v', type: 'boolean', describe: 'also list suppressed findings' })
+            .option('baseline', { type: 'string', describe: 'fail only on findings not recorded in this baseline file (see scan --write-baseline)' }),
         async (a) => {
           const files = (a.files ?? []).filter((f) => f !== '');
           if (!files.length) {
             io.stdout('rlscov: no files given; nothing to check\n');
             return;
           }
-          const plan = planScan({}, io.cwd, files);
+          const plan = planScan({ baseline: a.baseline }, io.cwd, files);
           const result = await runAnalysis({ ...a, paths: ['.'] }, io, {});
           const out = finishScan(plan, result, {
             format: a.format,
@@ -213,6 +216,9 @@ async function runAnalysis(a: Record<string, unknown>, io: Io, extra: Partial<An
     opts.workers = w;
   }
   opts.prefilter = a['prefilter'] !== false;
+  const databaseUrl = (a['database-url'] as string | undefined) || io.env['RLSCOV_DATABASE_URL'];
+  if (databaseUrl) opts.databaseUrl = databaseUrl;
+  if (a['catalog']) opts.catalogMode = a['catalog'] as 'static' | 'exact';
   return analyze(opts, { env: io.env });
 }
 

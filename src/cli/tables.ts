@@ -1,6 +1,7 @@
 // `rlscov audit` and `rlscov catalog` renderings: the Step B table of every write site, and the catalog.
 import type { RunResult, SiteVerdict } from '../model.js';
 import type { ClassifiedSite } from '../engine/rule.js';
+import { formatDrift, tableAgreement } from '../catalog/drift.js';
 
 export type AuditFormat = 'text' | 'markdown' | 'json';
 
@@ -76,19 +77,34 @@ export function formatAudit(result: RunResult, format: AuditFormat): string {
 
 export function formatCatalog(result: RunResult, format: 'text' | 'json'): string {
   const c = result.catalog;
-  if (format === 'json') return JSON.stringify(c, null, 2) + '\n';
+  if (format === 'json') return JSON.stringify({ ...c, discovered: result.discovered ?? null }, null, 2) + '\n';
   const src = (p: { kind: string; file?: string; line?: number; detail?: string }): string => (p.file ? `${p.file}${p.line ? ':' + p.line : ''}` : p.detail ?? p.kind);
-  const lines = [`catalog origin: ${c.origin}${c.migrationFiles.length ? ` (${c.migrationFiles.length} migrations)` : ''}`, '', 'RLS tables:'];
+  const how = c.build?.mode === 'live' ? ` ${c.build.database ?? ''}` : c.build?.mode === 'exact' ? ', executed in embedded Postgres' : '';
+  const failed = c.build?.failedMigrations?.length ? `; ${c.build.failedMigrations.length} failed to execute and were folded statically` : '';
+  const lines = [`catalog origin: ${c.origin}${how}${c.migrationFiles.length ? ` (${c.migrationFiles.length} migrations${failed})` : ''}`, '', 'RLS tables:'];
+  const d = c.drift;
   for (const t of Object.values(c.tables).sort((a, b) => a.name.localeCompare(b.name))) {
     const settings = [...new Set(t.policies.flatMap((p) => p.settings))];
-    lines.push(`  ${t.name}  ${t.forced ? 'ENABLE+FORCE' : 'ENABLE'}  ${src(t.source)}${settings.length ? `  policies read: ${settings.join(', ')}` : ''}`);
+    const agree = d ? `  ${d.left} vs ${d.right}: ${tableAgreement(d, t.name)}` : '';
+    lines.push(`  ${t.name}  ${t.forced ? 'ENABLE+FORCE' : 'ENABLE'}  ${src(t.source)}${settings.length ? `  policies read: ${settings.join(', ')}` : ''}${agree}`);
   }
+  if (d) lines.push('', `drift (${d.left} vs ${d.right}):`, ...formatDrift(d).map((l) => `  ${l}`));
   lines.push('', 'SQL functions:');
   for (const f of Object.values(c.functions).sort((a, b) => a.name.localeCompare(b.name))) {
     const writes = f.writes.map((w) => `${w.verb} ${w.table?.name ?? '?'}`).join(', ');
     lines.push(`  ${f.name}()  ${f.securityDefiner ? 'SECURITY DEFINER' : 'SECURITY INVOKER'}  ${src(f.source)}${writes ? `  writes: ${writes}` : ''}`);
   }
   lines.push('', `scope settings: ${c.scopeSettings.join(', ')}`);
+  const disc = result.discovered;
+  if (disc) {
+    lines.push('', 'org-scope wrappers (discovered in the tree, or named by default or in the config):');
+    if (!disc.wrappers.length) lines.push('  (none in the analysed tree)');
+    for (const w of disc.wrappers) lines.push(`  ${w.name}  ${w.file}:${w.line}  sets ${w.settings.join(', ')}  (${w.how})`);
+    lines.push('', `admin pool openers: ${disc.adminOpeners.join(', ')}`);
+    lines.push('fields and package variables that only ever hold the admin pool:');
+    if (!disc.adminHandles.length) lines.push('  (none)');
+    for (const h of disc.adminHandles) lines.push(`  ${h.name}${h.file ? `  ${h.file}:${h.line}` : ''}`);
+  }
   if (c.diagnostics.length) {
     lines.push('', 'migration statements not understood:');
     for (const d of c.diagnostics) lines.push(`  ${d.file}:${d.line}: ${d.message}`);

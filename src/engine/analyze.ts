@@ -148,6 +148,17 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
     root,
   });
 
+  // A site whose every finding is suppressed (allow-list or //rlscov:ignore) is an allowed site.
+  const bySpan = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const k = `${f.span.file}:${f.span.start.line}:${f.span.start.column}`;
+    bySpan.set(k, [...(bySpan.get(k) ?? []), f]);
+  }
+  for (const s of sites) {
+    if (s.verdict !== 'finding') continue;
+    const fs = bySpan.get(`${s.span.file}:${s.span.start.line}:${s.span.start.column}`);
+    if (fs?.length && fs.every((f) => f.suppressed)) s.verdict = 'allowed';
+  }
   const verdicts: Partial<Record<SiteVerdict, number>> = {};
   for (const s of sites) if (s.verdict !== 'not-gated') verdicts[s.verdict] = (verdicts[s.verdict] ?? 0) + 1;
   const findingsByRule: Record<string, number> = {};
@@ -348,6 +359,9 @@ function makeNeeds(catalog: Catalog, defaultSetting: string): (statements: SqlSt
 }
 
 function verdictOf(s: WriteSite, need: WriteNeed, catalog: Catalog): SiteVerdict {
+  // TRUNCATE ignores RLS and COPY FROM is refused under it: no scope makes them safe, only the admin pool.
+  const rlsBlind = s.statements.some((st) => st.writes.some((w) => (w.verb === 'TRUNCATE' || w.verb === 'COPY_FROM') && w.table && catalog.tables[w.table.name]));
+  if (rlsBlind) return s.handles.length && s.handles.every((h) => h.kind === 'adminPool') ? 'admin' : 'finding';
   const hasWrite = s.statements.some((st) => st.writes.length > 0);
   const unresolved = s.statements.some((st) => st.writes.some((w) => !w.table));
   const definerOnly =

@@ -575,7 +575,19 @@ export class Interpreter {
 
   private composite(e: Extract<Expr, { k: 'comp' }>): Binding {
     if (/pgx\/v\d+\.Batch$/.test(e.t)) return { vals: [{ t: 'batch', id: `batch@${this.frame.owner.file.path}:${e.loc[0]}:${e.loc[1]}` }], type: '*' + e.t };
-    if (e.t.startsWith('[]') || e.t === '?' || /pgx\/v\d+\.Identifier$/.test(e.t)) {
+    if (/pgx\/v\d+\.Identifier$/.test(e.t)) {
+      // One identifier per combination of its parts' possible values (a table name bound in a loop).
+      let combos: Val[][] = [[]];
+      for (const x of e.el) {
+        const alts = this.eval(x).vals.filter((v) => v.t === 'str');
+        const choices: Val[] = alts.length ? alts : [hole('identifier part')];
+        const next: Val[][] = [];
+        for (const c of combos) for (const a of choices) if (next.length < 24) next.push([...c, a]);
+        combos = next;
+      }
+      return { vals: union(combos.map((items) => ({ t: 'list', items }) as Val)), type: e.t };
+    }
+    if (e.t.startsWith('[]') || e.t === '?') {
       const items = e.el.map((x) => this.eval(x).vals).flat();
       return { vals: [{ t: 'list', items: union(items) }], type: e.t };
     }
@@ -851,14 +863,14 @@ export class Interpreter {
     const verb = BUILDER_VERBS[m];
     if (verb !== undefined) return next(() => ({ t: 'builder', verb, table: verb === 'SELECT' ? [] : strs(0), runWith: bs[0]?.runWith ?? [] }));
     if (m === 'Into' || m === 'Table' || (m === 'From' && bs.some((b) => b.verb === 'DELETE'))) return next((b) => ({ ...b, table: strs(0) }));
-    if (m === 'RunWith') return next((b) => ({ ...b, runWith: a[0]?.vals ?? [] }));
+    if (m === 'RunWith') return next((b) => ({ ...b, runWith: a[0]?.vals ?? [], runWithText: e.at[0] ?? '' }));
     const sql = union(bs.flatMap((b) => builderSql(b)));
     if (m === 'ToSql' || m === 'MustSql') return [{ vals: sql, type: 'string' }, { vals: [], type: '[]interface' }, { vals: [], type: 'error' }];
     if (/^(Exec|Query|QueryRow|Scan)(Context)?$/.test(m)) {
       if (sql.length) {
         const recv = union(...bs.map((b) => b.runWith));
-        const receiverText = e.txt.slice(0, Math.max(0, e.txt.length - m.length - 1));
-        this.site(e, m, `the handle given to RunWith (${receiverText.length > 40 ? receiverText.slice(0, 39) + '…' : receiverText})`, { vals: recv, type: '' }, { k: 'unk' }, sql, 'sql');
+        const texts = [...new Set(bs.map((b) => b.runWithText).filter((t): t is string => !!t))];
+        this.site(e, m, texts.length === 1 ? texts[0]! : 'the handle given to the builder\'s RunWith', { vals: recv, type: '' }, { k: 'unk' }, sql, 'sql');
       }
       return [{ vals: [], type: '' }, { vals: [], type: 'error' }];
     }

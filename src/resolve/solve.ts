@@ -306,7 +306,7 @@ export class Solver {
             : { kind: 'appPool', description: `application pool ${v.origin}`, settings: [], evidence: v.ev },
         ];
       case 'field':
-        return this.memoised(`field:${v.key}`, () => this.resolveAssigned(this.facts.fields.get(v.key), `field ${v.key.slice(v.key.lastIndexOf('.', v.key.lastIndexOf('.') - 1) + 1)}`, v.type, depth)).map((c) => withSettingsVerdict(c, v.settings));
+        return this.memoised(`field:${v.key}`, () => this.resolveAssigned(this.facts.fields.get(v.key), fieldLabel(v.key), v.type, depth)).map((c) => withSettingsVerdict(c, v.settings));
       case 'gvar': {
         const pv = this.program.packages.get(v.key.slice(0, v.key.lastIndexOf('.')))?.vars.get(v.key.slice(v.key.lastIndexOf('.') + 1));
         return this.memoised(`gvar:${v.key}`, () => {
@@ -418,6 +418,14 @@ interface Template {
   sql: Val[];
   kind: RawSite['kind'];
   via: Evidence[];
+}
+
+/** "field Store.db" for `pkg/path.Store.db`; a builder's bound handle reads "the RunWith handle of field Store.sb". */
+function fieldLabel(key: string): string {
+  const runWith = key.endsWith('#runWith');
+  const k = runWith ? key.slice(0, -'#runWith'.length) : key;
+  const short = k.slice(k.lastIndexOf('.', k.lastIndexOf('.') - 1) + 1);
+  return runWith ? `the RunWith handle of builder field ${short}` : `field ${short}`;
 }
 
 function recvText(t: Template, c: RawCall): string {

@@ -14,7 +14,7 @@ export type Val =
   | { t: 'pool'; admin: boolean; ev: Evidence[]; origin: string }
   | { t: 'stmt' }
   /** A squirrel query builder: its verb, possible table names, and the handle given to RunWith. */
-  | { t: 'builder'; verb: 'INSERT' | 'UPDATE' | 'DELETE' | 'SELECT' | null; table: Val[]; runWith: Val[] }
+  | { t: 'builder'; verb: 'INSERT' | 'UPDATE' | 'DELETE' | 'SELECT' | null; table: Val[]; runWith: Val[]; runWithText?: string }
   | { t: 'batch'; id: string }
   | { t: 'obj'; type: string; fields: Record<string, Val[]> }
   | { t: 'fnlit'; id: string }
