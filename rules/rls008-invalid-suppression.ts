@@ -12,7 +12,7 @@ export default defineRule({
     since: '0.1.0',
     docs: {
       summary: 'Suppression comment that is malformed or suppresses nothing',
-      whatItDoes: 'Finds `//rlscov:ignore` comments without a known rule id or without a reason (which suppress nothing), and ones that no longer match any finding.',
+      whatItDoes: 'Finds `//rlscov:ignore` comments without a known rule id or without a reason (which suppress nothing), and ones that no longer match any finding. Also finds `allow` entries in the config file whose path and function match no finding, reported on the entry\'s line of the config file.',
       whyBad: 'A malformed directive looks like a reviewed exception but hides nothing, and a stale one would silently hide a future real finding on that line.',
       example: '//rlscov:ignore RLS001\n_, err := db.ExecContext(ctx, "DELETE FROM api_keys WHERE id = $1", id)',
       useInstead: '//rlscov:ignore RLS001 nightly cleanup runs as the platform admin role, see runbook 12\n_, err := db.ExecContext(ctx, "DELETE FROM api_keys WHERE id = $1", id)',

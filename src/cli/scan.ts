@@ -130,7 +130,8 @@ export function finishScan(plan: ScanPlan, full: RunResult, o: RenderOptions): S
   }
 
   if (plan.writeBaseline) {
-    const b = createBaseline(result.findings, result.toolVersion);
+    // The baseline records the whole tree, whatever the report is limited to.
+    const b = createBaseline(full.findings, full.toolVersion);
     try {
       mkdirSync(dirname(plan.writeBaseline.abs), { recursive: true });
       writeFileSync(plan.writeBaseline.abs, serializeBaseline(b));
@@ -144,9 +145,15 @@ export function finishScan(plan: ScanPlan, full: RunResult, o: RenderOptions): S
   let baseline: BaselineInfo | null = null;
   let failing = result;
   if (plan.baseline) {
-    const comparison = compareWithBaseline(result.findings, plan.baseline.data);
+    // Matched over the whole tree (so an entry for a finding outside the changed lines is not "fixed"), then
+    // counted over what is reported.
+    const whole = compareWithBaseline(full.findings, plan.baseline.data);
+    const shown = new Set(result.findings);
+    const states = new Map([...whole.states].filter(([f]) => shown.has(f)));
+    const count = (st: string) => [...states.values()].filter((x) => x === st).length;
+    const comparison = { ...whole, states, unchanged: count('unchanged'), new: count('new') };
     baseline = { file: plan.baseline.shown, comparison };
-    const unchanged = new Set<Finding>([...comparison.states].filter(([, s]) => s === 'unchanged').map(([f]) => f));
+    const unchanged = new Set<Finding>([...states].filter(([, st]) => st === 'unchanged').map(([f]) => f));
     failing = restrictFindings(result, (f) => !unchanged.has(f)).result;
   }
 

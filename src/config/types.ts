@@ -25,8 +25,8 @@ export interface Config {
   allow: AllowEntry[];
   /** Rule levels by id (`RLS004`); the ids are well-formed but not checked against the rule registry here. */
   rules: Record<string, RuleLevel>;
-  /** Reserved for a live-database catalog; accepted and passed through, not used yet. */
+  /** A live database to read the catalog from (src/catalog/live.ts); --database-url / RLSCOV_DATABASE_URL win. */
   database?: { url?: string };
-  /** Reserved: `static` (migrations) or `exact` (database). */
+  /** `static` (migrations folded, default) or `exact` (migrations executed in embedded Postgres). */
   catalog?: 'static' | 'exact';
 }

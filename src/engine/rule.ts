@@ -15,6 +15,8 @@ export interface RuleDocs {
   useInstead: string;
   /** When a team may reasonably turn the rule off or suppress it. */
   whenNotToUse: string;
+  /** Language of `example` and `useInstead` (default 'go'; the schema rules show SQL). */
+  language?: 'go' | 'sql';
 }
 
 export interface RuleMeta {

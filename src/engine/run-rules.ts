@@ -2,7 +2,7 @@
 // the config's allow-list. Suppressed findings are kept, marked, so SARIF can carry them.
 import type { Catalog, Finding, RuleLevel, Severity, Span } from '../model.js';
 import type { Config } from '../config/index.js';
-import { matchAllow } from '../config/index.js';
+import { matchAllow, relativePosix, unusedAllowEntries, type AllowEntry } from '../config/index.js';
 import type { DirectiveIR } from '../go/ir.js';
 import { allRules, ruleById } from '../../rules/index.js';
 import type { ClassifiedSite, HelperCallViolation, ReportDescriptor, RuleContext, ScopeSettingSite } from './rule.js';
@@ -79,6 +79,29 @@ export function runRules(input: RunRulesInput): { findings: Finding[]; invalidSu
         if (!message) continue;
         invalid++;
         deduped.push({ ruleId: meta.id, ruleName: meta.name, severity: level as Severity, message, span, function: '', related: [], key: `${meta.id}|${d.text}` });
+      }
+    }
+    // Allow entries that match no finding's function (of any rule, suppressed or not): reported on their config line.
+    const configFile = input.config.file;
+    if (configFile && input.config.allow.length && !input.noSuppressions) {
+      const matched = new Set<AllowEntry>();
+      for (const e of input.config.allow) {
+        if (deduped.some((f) => f.ruleId !== SUPPRESSION_RULE && matchAllow([e], input.config.baseDir, input.root, { file: f.span.file, function: f.function }))) matched.add(e);
+      }
+      const file = relativePosix(input.root, configFile);
+      for (const e of unusedAllowEntries(input.config.allow, matched)) {
+        const line = e.line ?? 1;
+        invalid++;
+        deduped.push({
+          ruleId: meta.id,
+          ruleName: meta.name,
+          severity: level as Severity,
+          message: `allow entry "${e.site}" matches no finding's function; remove it, or fix its path or function name`,
+          span: { file, start: { line, column: 1 }, end: { line, column: 1 } },
+          function: '',
+          related: [],
+          key: `${meta.id}|allow|${e.site}`,
+        });
       }
     }
   }
