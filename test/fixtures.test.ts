@@ -27,6 +27,12 @@ const RULES_DIR = path.join(FIXTURES, 'rules');
 /** Rules that must each have a flagged and a clean case. */
 const REQUIRED_RULES = ['RLS001', 'RLS002', 'RLS003', 'RLS004', 'RLS005', 'RLS006'];
 
+/**
+ * Schema rules (RLS1xx) report on migration files, which carry no want comments: only findings in .go files are
+ * held to the wants here; test/schema-rules.test.ts asserts the schema rules on their own fixtures.
+ */
+const isSchemaRule = (id: string): boolean => /^RLS1\d\d$/.test(id);
+
 interface Case {
   /** "RLS001/sql-forms" or "sample-fork". */
   label: string;
@@ -71,7 +77,7 @@ describe.each(CASES)('fixture $label', (c) => {
     const analyze = await loadAnalyze();
     const result = await analyze({ paths: [c.dir], cwd: c.dir });
 
-    const check = checkWants(expectations.wants, result.findings);
+    const check = checkWants(expectations.wants, result.findings.filter((f) => f.span.file.endsWith('.go')));
     // An array of one-line problems gives a readable diff: "- missing file:line: want ..." and
     // "+ extra file:line:col: RLS001 message".
     expect(describeWantCheck(check), formatWantCheck(check, c.label)).toEqual([]);
@@ -107,7 +113,7 @@ describe('fixture layout', () => {
   });
 
   // Like typescript-eslint's valid/invalid split: each rule is shown firing and shown staying quiet.
-  it.each(subdirs(RULES_DIR))('%s has a flagged case and a clean case', (rule) => {
+  it.each(subdirs(RULES_DIR).filter((r) => !isSchemaRule(r)))('%s has a flagged case and a clean case', (rule) => {
     const cases = CASES.filter((c) => c.rule === rule);
     const wantsRule = (c: Case) =>
       allWants(collectExpectations(c.dir).wants).some((w) => w.kind === 'want' && wantRuleId(w) === rule);

@@ -398,6 +398,7 @@ describe('formatJson', () => {
       'configFile',
       'rules',
       'catalog',
+      'discovered',
       'findings',
       'sites',
       'syntaxErrors',
@@ -412,7 +413,11 @@ describe('formatJson', () => {
       'scopeSettings',
       'migrationFiles',
       'diagnostics',
+      'build',
+      'drift',
     ]);
+    expect(doc.catalog.build).toBeNull();
+    expect(doc.catalog.drift).toBeNull();
     expect(doc.catalog.tables.map((t: { name: string }) => t.name)).toEqual(['api_keys', 'audit.events']);
     expect(doc.catalog.tables[0].source).toEqual({
       kind: 'migration',

@@ -8,9 +8,9 @@
 //   control inside a file (BEGIN/COMMIT) is skipped, `CONCURRENTLY` is dropped from index statements, and
 //   statements that cannot run in a transaction block and do not change the catalog (VACUUM, CREATE DATABASE, ...)
 //   are skipped.
-// - A role a migration GRANTs to or ALTERs that does not exist is created (NOLOGIN) and the file retried: roles
-//   live outside migrations. Extensions PGlite ships (uuid-ossp, pgcrypto, citext, pg_trgm, ...) are loaded when a
-//   migration creates them.
+// - A role a migration GRANTs to or ALTERs, or a schema it creates objects in, that does not exist is created
+//   (role NOLOGIN, empty schema) and the file retried: roles and platform schemas live outside migrations.
+//   Extensions PGlite ships (uuid-ossp, pgcrypto, citext, pg_trgm, ...) are loaded when a migration creates them.
 // - A file that fails (a missing extension, a missing earlier object, a syntax PGlite rejects) is rolled back,
 //   reported as a CatalogDiagnostic with its error and line, and its statements are folded statically on top of the
 //   state executed so far. Later executions of the same objects take precedence over such corrections. Nothing
@@ -260,7 +260,7 @@ class ExactRun {
   private readonly policyAt = new Map<string, { file: string; line: number }>();
   private readonly functionAt = new Map<string, { file: string; line: number }>();
   private readonly corrections: Corrections = { tables: new Map(), policies: new Map(), functions: new Map() };
-  private readonly createdRoles = new Set<string>();
+  private readonly createdObjects = new Set<string>();
   readonly failures: ExactFailure[] = [];
   readonly diagnostics: CatalogDiagnostic[] = [];
   private readonly q: QueryFn;
@@ -280,12 +280,7 @@ class ExactRun {
       for (let attempt = 0; ; attempt++) {
         const r = await this.applyFile(f, stmts);
         if (r === null) break;
-        const role = /^role "((?:[^"]|"")+)" does not exist/.exec(errorText(r.error))?.[1];
-        if (sqlState(r.error) === '42704' && role && !this.createdRoles.has(role) && attempt < 20) {
-          this.createdRoles.add(role);
-          await this.db.exec(`CREATE ROLE ${quoteIdent(role)} NOLOGIN`);
-          continue;
-        }
+        if (attempt < 20 && (await this.createMissing(r.error))) continue;
         const code = sqlState(r.error);
         const message = `migration failed when executed in embedded Postgres (${errorText(r.error)}${code ? `; SQLSTATE ${code}` : ''}); its statements were folded statically instead`;
         this.failures.push({ file: f.path, line: r.line, message });
@@ -296,6 +291,27 @@ class ExactRun {
       }
       // A fresh session for the next file, as a migration tool would give it (SET ROLE, search_path, temp tables).
       await this.db.exec('DISCARD ALL');
+    }
+  }
+
+  /**
+   * Roles and schemas live outside migrations (created by infrastructure, or by the platform: Supabase's `auth`):
+   * create one a file needs (a role NOLOGIN, an empty schema) so the file can be retried. False when the error is
+   * something else, or the object was already created once.
+   */
+  private async createMissing(error: unknown): Promise<boolean> {
+    const text = errorText(error);
+    const code = sqlState(error);
+    const role = code === '42704' ? /^role "((?:[^"]|"")+)" does not exist/.exec(text)?.[1] : undefined;
+    const schema = code === '3F000' ? /^schema "((?:[^"]|"")+)" does not exist/.exec(text)?.[1] : undefined;
+    const key = role !== undefined ? `role ${role}` : schema !== undefined ? `schema ${schema}` : null;
+    if (key === null || this.createdObjects.has(key)) return false;
+    this.createdObjects.add(key);
+    try {
+      await this.db.exec(role !== undefined ? `CREATE ROLE ${quoteIdent(role)} NOLOGIN` : `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema!)}`);
+      return true;
+    } catch {
+      return false;
     }
   }
 

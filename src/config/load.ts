@@ -2,9 +2,17 @@
 // a package asset next to this module (dist/src/config/schema.json at run time, src/config/schema.json under vitest).
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import ajvModule from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import { isSeq, LineCounter, parseDocument } from 'yaml';
+import type * as YamlModule from 'yaml';
+
+// Ajv and yaml load only when a config file is actually read: a run on defaults (and every pre-commit run in a
+// repository without a config) does not pay for them.
+const require = createRequire(import.meta.url);
+let yamlModule: typeof YamlModule | null = null;
+function yaml(): typeof YamlModule {
+  return (yamlModule ??= require('yaml') as typeof YamlModule);
+}
 import { ConfigError, InternalError } from '../errors.js';
 import type { Host } from '../host.js';
 import type { RuleLevel } from '../model.js';
@@ -79,7 +87,7 @@ export function configSchema(): Record<string, unknown> {
 
 function validator(): ValidateFunction {
   if (!validatorCache) {
-    const Ajv = ajvModule.default;
+    const Ajv = (require('ajv/dist/2020.js') as { default: typeof import('ajv/dist/2020.js').default }).default;
     // logger: false: Ajv would otherwise print strict-mode warnings with console (only src/cli may write output).
     const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, logger: false });
     validatorCache = ajv.compile(configSchema());
@@ -176,6 +184,7 @@ interface Parsed {
 }
 
 function parseYaml(text: string, shown: string, abs: string): Parsed {
+  const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const err = doc.errors[0];
@@ -191,7 +200,7 @@ function parseYaml(text: string, shown: string, abs: string): Parsed {
   }
   const allowLines: Array<number | undefined> = [];
   const allow = doc.get('allow', true);
-  if (isSeq(allow)) {
+  if (yaml().isSeq(allow)) {
     for (const item of allow.items) {
       const range = (item as { range?: [number, number, number] } | null)?.range;
       allowLines.push(range ? lineCounter.linePos(range[0]).line : undefined);

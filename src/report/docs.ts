@@ -15,7 +15,8 @@ export function readmeRulesSection(metas: readonly RuleMeta[]): string {
   for (const m of metas) out.push(`| [${m.id}](docs/rules/${m.id}.md) | \`${m.name}\` | ${m.defaultLevel === 'off' ? 'off (opt-in)' : m.defaultLevel} | ${m.docs.summary} |`);
   for (const m of metas) {
     out.push('', `### ${m.id} \`${m.name}\``, '', `${m.docs.summary}. Default: **${m.defaultLevel === 'off' ? 'off (opt-in)' : m.defaultLevel}**. Full text: [docs/rules/${m.id}.md](docs/rules/${m.id}.md), or \`rlscov explain ${m.id}\`.`, '');
-    out.push(dedent(m.docs.whyBad), '', 'Flagged:', '', '```go', dedent(m.docs.example), '```', '', 'Fixed:', '', '```go', dedent(m.docs.useInstead), '```');
+    const lang = m.docs.language ?? 'go';
+    out.push(dedent(m.docs.whyBad), '', 'Flagged:', '', '```' + lang, dedent(m.docs.example), '```', '', 'Fixed:', '', '```' + lang, dedent(m.docs.useInstead), '```');
   }
   out.push('', README_RULES_END);
   return out.join('\n');

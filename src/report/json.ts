@@ -124,7 +124,21 @@ export interface JsonReport {
     scopeSettings: string[];
     migrationFiles: string[];
     diagnostics: Array<{ file: string; line: number; message: string }>;
+    build: { mode: 'static' | 'exact' | 'live'; database: string | null; failedMigrations: string[] } | null;
+    drift: {
+      left: string;
+      right: string;
+      onlyLeft: string[];
+      onlyRight: string[];
+      forced: Array<{ table: string; left: boolean; right: boolean }>;
+      agree: string[];
+    } | null;
   };
+  discovered: {
+    wrappers: Array<{ name: string; file: string; line: number; settings: string[]; how: 'discovered' | 'named' }>;
+    adminHandles: Array<{ name: string; file: string | null; line: number | null }>;
+    adminOpeners: string[];
+  } | null;
   findings: JsonFinding[];
   sites: JsonSite[];
   syntaxErrors: JsonProblem[];
@@ -268,7 +282,18 @@ export function toJsonReport(result: RunResult, rules: readonly RuleMeta[]): Jso
       scopeSettings: [...c.scopeSettings],
       migrationFiles: [...c.migrationFiles],
       diagnostics: c.diagnostics.map((d) => ({ file: d.file, line: d.line, message: d.message })),
+      build: c.build ? { mode: c.build.mode, database: c.build.database ?? null, failedMigrations: [...(c.build.failedMigrations ?? [])] } : null,
+      drift: c.drift
+        ? { left: c.drift.left, right: c.drift.right, onlyLeft: [...c.drift.onlyLeft], onlyRight: [...c.drift.onlyRight], forced: c.drift.forced.map((f) => ({ ...f })), agree: [...c.drift.agree] }
+        : null,
     },
+    discovered: result.discovered
+      ? {
+          wrappers: result.discovered.wrappers.map((w) => ({ name: w.name, file: w.file, line: w.line, settings: [...w.settings], how: w.how })),
+          adminHandles: result.discovered.adminHandles.map((h) => ({ name: h.name, file: h.file ?? null, line: h.line ?? null })),
+          adminOpeners: [...result.discovered.adminOpeners],
+        }
+      : null,
     findings: sortFindings(result.findings).map(finding),
     sites: [...result.sites].sort((a, b) => compareSpans(a.span, b.span)).map(site),
     syntaxErrors: result.syntaxErrors.map(problem),

@@ -28,9 +28,9 @@ function fence(code: string): string {
   return '`'.repeat(Math.max(3, longest + 1));
 }
 
-function goBlock(source: string): string {
+function codeBlock(source: string, language: string): string {
   const code = dedent(source);
-  return `${fence(code)}go\n${code}\n${fence(code)}`;
+  return `${fence(code)}${language}\n${code}\n${fence(code)}`;
 }
 
 function levelLabel(meta: RuleMeta): string {
@@ -67,7 +67,8 @@ export function renderRuleMarkdown(meta: RuleMeta, opts: RuleMarkdownOptions = {
     '## Example',
     '',
   );
-  out.push(goBlock(d.example), '', '## Use instead', '', goBlock(d.useInstead), '');
+  const lang = d.language ?? 'go';
+  out.push(codeBlock(d.example, lang), '', '## Use instead', '', codeBlock(d.useInstead, lang), '');
   out.push('## When not to use it', '', dedent(d.whenNotToUse), '');
   return out.join('\n');
 }
