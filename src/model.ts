@@ -262,6 +262,8 @@ export interface RunSummary {
   /** Count of write sites into gated tables (or unresolved targets) by verdict. */
   verdicts: Partial<Record<SiteVerdict, number>>;
   findingsByRule: Record<string, number>;
+  /** Files whose facts came from the persistent cache; wholeRun: the whole result was reused (unchanged inputs). */
+  cache?: { filesFromCache: number; wholeRun: boolean };
 }
 
 /** What the analysis learned about the tree's own code (for `rlscov catalog` and `rlscov init`). */

@@ -92,7 +92,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   if (cachedRun && cache) {
     for (const s of sources) cache.get(s.key);
     cache.save();
-    return cachedRun;
+    return { ...cachedRun, summary: { ...cachedRun.summary, filesParsed: 0, cache: { filesFromCache: cachedRun.summary.filesParsed + (cachedRun.summary.cache?.filesFromCache ?? 0), wholeRun: true } } };
   }
 
   await loadSqlParser();
@@ -108,7 +108,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
 
   const adminOpeners = new Set([...DEFAULT_ADMIN_OPENERS, ...config.adminOpeners]);
   const wrappers = new Set([...DEFAULT_WRAPPERS, ...config.wrappers.map((w) => w.slice(w.lastIndexOf('.') + 1)), ...config.wrappers]);
-  const { files, parsed } = await parseRelevant(sources, {
+  const { files, parsed, fromCache } = await parseRelevant(sources, {
     cache,
     workers: opts.workers ?? defaultWorkers(),
     prefilter: opts.prefilter !== false,
@@ -177,6 +177,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
     summary: {
       filesScanned: found.goFiles.length,
       filesParsed: parsed,
+      ...(cache ? { cache: { filesFromCache: fromCache, wholeRun: false } } : {}),
       writeSites: sites.filter((s) => s.statements.some((st) => st.writes.length)).length,
       verdicts,
       findingsByRule,
@@ -226,7 +227,7 @@ interface ParseOptions {
  * to every file referencing an exported name of a kept package, until nothing new is added. With the prefilter
  * off, every file.
  */
-async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text: string; key: string }>, o: ParseOptions): Promise<{ files: FileIR[]; parsed: number }> {
+async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text: string; key: string }>, o: ParseOptions): Promise<{ files: FileIR[]; parsed: number; fromCache: number }> {
   const byPkg = new Map<string, typeof sources>();
   for (const s of sources) {
     const l = byPkg.get(s.pkgKey) ?? [];
@@ -239,6 +240,7 @@ async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text:
   for (const s of sources) if (!o.prefilter || isSeed(s.text)) frontier.add(s.pkgKey);
   const files: FileIR[] = [];
   let parsed = 0;
+  let fromCache = 0;
   while (frontier.size) {
     const todo = [...frontier].filter((k) => !kept.has(k));
     frontier = new Set();
@@ -248,8 +250,10 @@ async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text:
     const toParse: LowerInput[] = [];
     for (const s of inputs) {
       const hit = o.cache?.get(s.key);
-      if (hit) files.push(hit);
-      else toParse.push({ path: s.rel, source: s.text, pkgKey: s.pkgKey });
+      if (hit) {
+        files.push(hit);
+        fromCache++;
+      } else toParse.push({ path: s.rel, source: s.text, pkgKey: s.pkgKey });
     }
     if (toParse.length) {
       const out = await lowerAll(toParse, o.workers);
@@ -278,7 +282,7 @@ async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text:
       if (group.some((s) => usesKept(s.text, exported))) frontier.add(pkgKey);
     }
   }
-  return { files, parsed };
+  return { files, parsed, fromCache };
 }
 
 function usesKept(text: string, exported: Map<string, RegExp>): boolean {

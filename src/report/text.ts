@@ -75,7 +75,7 @@ function summaryLines(result: RunResult, rules: readonly RuleMeta[]): string[] {
   const lines = [
     `config: ${result.configFile ?? 'no config file, defaults'}`,
     describeCatalog(result.catalog),
-    `files: ${s.filesScanned} scanned, ${s.filesParsed} parsed`,
+    `files: ${s.filesScanned} scanned, ${s.filesParsed} parsed${s.cache ? (s.cache.wholeRun ? ' (unchanged since the last run: result reused from the cache)' : `, ${s.cache.filesFromCache} from the cache`) : ''}`,
     ...problemLines('syntax errors', result.syntaxErrors),
     ...problemLines('unreadable', result.fileErrors),
   ];
