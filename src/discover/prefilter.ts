@@ -3,13 +3,20 @@
 // library, contains SQL-looking text, or names an org-scope wrapper or admin opener; the engine then widens the
 // set to whole packages and to every file that references an exported name of a package already kept.
 
-const SEED_TEXT =
-  /database\/sql|jmoiron\/sqlx|jackc\/pgx|Masterminds\/squirrel|lib\/pq|\b(?:insert\s+into|delete\s+from|merge\s+into|truncate\b|set_config|set\s+local\b|update\s+[\w."]+\s+set\b|copy\s+[\w."]+\s*(?:\(|from\b))/i;
+// Database libraries, driver calls that only database code makes, and SQL that writes or sets a scope: upper-case
+// keywords anywhere (Go SQL is upper-case by habit), lower-case ones only right after a quote on the same line
+// (so "truncate the log" in a comment does not count).
+const SEED_TEXT = [
+  /database\/sql|jmoiron\/sqlx|jackc\/pgx|Masterminds\/squirrel|lib\/pq|set_config|SET\s+LOCAL\b/,
+  /\b(?:INSERT\s+INTO|DELETE\s+FROM|MERGE\s+INTO|TRUNCATE\s+(?:TABLE\s+)?(?:ONLY\s+)?[\w"]|UPDATE\s+(?:ONLY\s+)?[\w."]+\s+SET\b|COPY\s+[\w."]+\s*(?:\(|FROM\b))/,
+  /["`][^"`\n]*\b(?:insert\s+into|delete\s+from|merge\s+into|truncate\s|update\s+[\w."]+\s+set\b|copy\s+[\w."]+\s+from\b)/i,
+  /\.(?:ExecContext|QueryContext|QueryRowContext|NamedExec\w*|MustExec\w*|CopyFrom|SendBatch|Queryx|QueryRowx|BeginTx\w*|Beginx|PrepareContext)\(/,
+];
 
 export function seedMatcher(names: readonly string[]): (text: string) => boolean {
   const words = names.filter((n) => /^\w+$/.test(n));
   const byName = words.length ? new RegExp(`\\b(?:${words.join('|')})\\b`) : null;
-  return (text) => SEED_TEXT.test(text) || (byName !== null && byName.test(text));
+  return (text) => SEED_TEXT.some((re) => re.test(text)) || (byName !== null && byName.test(text));
 }
 
 /** Import alias -> import path, read from the text of a Go file (alias defaults to the path's last element). */

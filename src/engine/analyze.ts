@@ -17,7 +17,7 @@ import { loadSqlParser } from '../sql/index.js';
 import { Program } from '../resolve/program.js';
 import { emptyFacts, Interpreter, type Facts } from '../resolve/interpret.js';
 import { Solver, satisfies, type WriteNeed } from '../resolve/solve.js';
-import { DEFAULT_ADMIN_OPENERS, DEFAULT_WRAPPERS } from '../resolve/drivers.js';
+import { DEFAULT_ADMIN_OPENERS, DEFAULT_WRAPPERS, isHandleType } from '../resolve/drivers.js';
 import type { AnalyzeOptions } from './options.js';
 import { runRules } from './run-rules.js';
 import { TOOL_VERSION } from '../version.js';
@@ -266,23 +266,70 @@ async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text:
       for (const f of out.failures) o.problems.push({ file: f.path, message: `could not be analysed: ${f.message}` });
     }
     if (!o.prefilter) break;
-    // Widen: files outside the kept packages that use an exported name of a kept package.
-    const exported = new Map<string, RegExp>();
-    for (const k of kept) {
-      const names = new Set<string>();
-      for (const f of files) {
-        if (f.pkgKey !== k) continue;
-        for (const d of f.funcs) if (!d.recvType && /^[A-Z]/.test(d.name)) names.add(d.name);
-        for (const n of [...Object.keys(f.types), ...Object.keys(f.consts), ...Object.keys(f.vars)]) if (/^[A-Z]/.test(n)) names.add(n);
-      }
-      if (names.size) exported.set(k, new RegExp(`^(?:${[...names].join('|')})\\b`));
-    }
+    // Widen: files outside the kept packages that use a *carrier* of a kept package: an exported name through
+    // which a database handle, a closure for a wrapper, or SQL text can flow.
+    const exported = carrierNames(files, kept);
     for (const [pkgKey, group] of byPkg) {
       if (kept.has(pkgKey)) continue;
       if (group.some((s) => usesKept(s.text, exported))) frontier.add(pkgKey);
     }
   }
   return { files, parsed, fromCache };
+}
+
+const SQLISH = /\b(?:insert\s+into|delete\s+from|update\s+[\w."]+\s+set|merge\s+into|truncate|copy\s|set_config|set\s+local)\b/i;
+const SQL_METHOD_NAMES = /^(?:Exec|ExecContext|Query|QueryContext|QueryRow|QueryRowContext|Prepare|PrepareContext|NamedExec|NamedExecContext|Begin|BeginTx|SendBatch|CopyFrom)$/;
+
+/**
+ * Per kept package, a matcher for its exported carriers: functions whose parameters or results are database
+ * handles, function values (possible wrappers) or carrier types; types with handle fields, handle methods or
+ * database-like interfaces; handle-typed variables; constants holding SQL text.
+ */
+function carrierNames(files: FileIR[], kept: Set<string>): Map<string, RegExp> {
+  const carrierTypes = new Set<string>();
+  const inKept = files.filter((f) => kept.has(f.pkgKey));
+  const handleish = (t: string): boolean => {
+    const base = t.replace(/^[*[\]]+/, '');
+    return isHandleType(t) || isHandleType('*' + base) || t.startsWith('func(') || carrierTypes.has(base) || /pgx\/v\d+\.(Batch|Tx)$/.test(base);
+  };
+  const names = new Map<string, Set<string>>();
+  const add = (pkg: string, n: string): void => {
+    if (!/^[A-Z]/.test(n)) return;
+    if (!names.has(pkg)) names.set(pkg, new Set());
+    names.get(pkg)!.add(n);
+  };
+  // Types first (to a fixpoint: a struct holding a carrier type is a carrier), then functions, vars, consts.
+  for (let round = 0, grew = true; grew && round < 4; round++) {
+    grew = false;
+    for (const f of inKept) {
+      for (const [n, d] of Object.entries(f.types)) {
+        const id = `${f.pkgKey}.${n}`;
+        if (carrierTypes.has(id)) continue;
+        const isCarrier = Object.values(d.fields).some(handleish) || (d.methods ?? []).some((m) => SQL_METHOD_NAMES.test(m)) || handleish(d.underlying);
+        if (isCarrier) {
+          carrierTypes.add(id);
+          grew = true;
+        }
+      }
+      for (const fn of f.funcs) {
+        if (!fn.recvType) continue;
+        const id = `${f.pkgKey}.${fn.recvType}`;
+        if (!carrierTypes.has(id) && [...fn.params.map((p) => p.type), ...fn.results].some(handleish)) {
+          carrierTypes.add(id);
+          grew = true;
+        }
+      }
+    }
+  }
+  for (const f of inKept) {
+    for (const n of Object.keys(f.types)) if (carrierTypes.has(`${f.pkgKey}.${n}`)) add(f.pkgKey, n);
+    for (const fn of f.funcs) if (!fn.recvType && [...fn.params.map((p) => p.type), ...fn.results].some(handleish)) add(f.pkgKey, fn.name);
+    for (const [n, v] of Object.entries(f.vars)) if (handleish(v.t) || (v.v?.k === 'str' && SQLISH.test(v.v.v))) add(f.pkgKey, n);
+    for (const [n, e] of Object.entries(f.consts)) if ((e.k === 'str' || e.k === 'bin') && SQLISH.test(e.k === 'str' ? e.v : JSON.stringify(e))) add(f.pkgKey, n);
+  }
+  const out = new Map<string, RegExp>();
+  for (const [pkg, ns] of names) out.set(pkg, new RegExp(`^(?:${[...ns].join('|')})\\b`));
+  return out;
 }
 
 function usesKept(text: string, exported: Map<string, RegExp>): boolean {

@@ -1,0 +1,3 @@
+module rlscov.dev/benchwalk
+
+go 1.19
