@@ -12,15 +12,21 @@ import type { RunResult } from '../model.js';
 import { TOOL_VERSION } from '../version.js';
 
 /** Bump when the IR or the analysis changes shape, so old caches are not read. */
-export const CACHE_FORMAT = 3;
+export const CACHE_FORMAT = 4;
 
 interface Stored {
   format: number;
   tool: string;
-  /** content hash -> IR, or null for a file the prefilter found irrelevant */
+  /** content hash -> IR */
   files: Map<string, FileIR | null>;
+}
+
+interface StoredRun {
+  format: number;
+  tool: string;
   /** hash of every input of the last run -> its result */
-  lastRun: { key: string; result: RunResult } | null;
+  key: string;
+  result: RunResult;
 }
 
 export function defaultCacheDir(env: Record<string, string | undefined>): string {
@@ -39,25 +45,33 @@ export function hashText(...parts: string[]): string {
 }
 
 export class FactsCache {
-  private stored: Stored;
+  private stored: Stored | null = null;
   private used = new Map<string, FileIR | null>();
   private dirty = false;
+  private run: StoredRun | null = null;
+  private runDirty = false;
   readonly file: string;
+  /** The last whole-run result lives in its own small file: a warm run reads only that. */
+  readonly runFile: string;
 
   constructor(dir: string, root: string) {
-    this.file = join(dir, `facts-${hashText(root).slice(0, 16)}.bin`);
-    this.stored = { format: CACHE_FORMAT, tool: TOOL_VERSION, files: new Map(), lastRun: null };
-    try {
-      const s = deserialize(readFileSync(this.file)) as Stored;
-      if (s && s.format === CACHE_FORMAT && s.tool === TOOL_VERSION && s.files instanceof Map) this.stored = s;
-    } catch {
-      // missing or unreadable: start empty
-    }
+    const id = hashText(root).slice(0, 16);
+    this.file = join(dir, `facts-${id}.bin`);
+    this.runFile = join(dir, `run-${id}.bin`);
   }
 
-  /** undefined: not cached; null: cached as irrelevant. */
+  private facts(): Stored {
+    if (!this.stored) {
+      this.stored = { format: CACHE_FORMAT, tool: TOOL_VERSION, files: new Map() };
+      const s = readStored<Stored>(this.file);
+      if (s && s.files instanceof Map) this.stored = s;
+    }
+    return this.stored;
+  }
+
+  /** undefined: not cached. */
   get(key: string): FileIR | null | undefined {
-    const v = this.stored.files.get(key);
+    const v = this.facts().files.get(key);
     if (v !== undefined) this.used.set(key, v);
     return v;
   }
@@ -68,25 +82,40 @@ export class FactsCache {
   }
 
   lastRun(key: string): RunResult | null {
-    return this.stored.lastRun?.key === key ? this.stored.lastRun.result : null;
+    this.run ??= readStored<StoredRun>(this.runFile);
+    return this.run?.key === key ? this.run.result : null;
   }
 
   setLastRun(key: string, result: RunResult): void {
-    this.stored.lastRun = { key, result };
-    this.dirty = true;
+    this.run = { format: CACHE_FORMAT, tool: TOOL_VERSION, key, result };
+    this.runDirty = true;
   }
 
-  /** Writes the entries used by this run (entries of deleted or changed files are dropped). */
+  /** Writes what changed: the facts used by this run (entries of deleted or changed files are dropped), the run. */
   save(): void {
-    if (!this.dirty && this.used.size === this.stored.files.size) return;
-    const next: Stored = { format: CACHE_FORMAT, tool: TOOL_VERSION, files: this.used, lastRun: this.stored.lastRun };
-    try {
-      mkdirSync(join(this.file, '..'), { recursive: true });
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(tmp, serialize(next));
-      renameSync(tmp, this.file);
-    } catch {
-      // a read-only cache directory only costs speed
+    if (this.stored && (this.dirty || this.used.size !== this.stored.files.size)) {
+      writeStored(this.file, { format: CACHE_FORMAT, tool: TOOL_VERSION, files: this.used } satisfies Stored);
     }
+    if (this.runDirty && this.run) writeStored(this.runFile, this.run);
+  }
+}
+
+function readStored<T extends { format: number; tool: string }>(file: string): T | null {
+  try {
+    const s = deserialize(readFileSync(file)) as T;
+    return s && s.format === CACHE_FORMAT && s.tool === TOOL_VERSION ? s : null;
+  } catch {
+    return null; // missing, unreadable or corrupt: start empty
+  }
+}
+
+function writeStored(file: string, value: unknown): void {
+  try {
+    mkdirSync(join(file, '..'), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, serialize(value));
+    renameSync(tmp, file);
+  } catch {
+    // a read-only cache directory only costs speed
   }
 }

@@ -90,8 +90,6 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   // A live database can change between runs with the same inputs: never answer it from the whole-run cache.
   const cachedRun = databaseUrl ? null : cache?.lastRun(runKey);
   if (cachedRun && cache) {
-    for (const s of sources) cache.get(s.key);
-    cache.save();
     return { ...cachedRun, summary: { ...cachedRun.summary, filesParsed: 0, cache: { filesFromCache: cachedRun.summary.filesParsed + (cachedRun.summary.cache?.filesFromCache ?? 0), wholeRun: true } } };
   }
 

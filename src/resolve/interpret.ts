@@ -68,38 +68,90 @@ interface Binding {
   type: string;
 }
 
+/**
+ * A lexical scope. Branches do not copy the scope chain: each alternative runs in an overlay scope that records
+ * its writes to enclosing variables (keyed by the scope that declares them), and the writes of all alternatives
+ * are merged afterwards. Cost is proportional to what a branch assigns, not to everything in scope.
+ */
 class Scope {
   vars = new Map<string, Binding>();
-  constructor(readonly parent: Scope | null) {}
-  lookup(n: string): Binding | undefined {
+  /** Set on an overlay scope: assignments to variables of enclosing scopes made while it is active. */
+  readonly writes: Map<Scope, Map<string, Binding>> | null;
+  constructor(
+    readonly parent: Scope | null,
+    overlay = false,
+  ) {
+    this.writes = overlay ? new Map() : null;
+  }
+
+  /** The defining scope of `n` and the innermost overlay between here and it (null: none). */
+  private find(n: string): { def: Scope; overlays: Scope[] } | null {
+    const overlays: Scope[] = [];
     for (let s: Scope | null = this; s; s = s.parent) {
-      const b = s.vars.get(n);
+      if (s.vars.has(n)) return { def: s, overlays };
+      if (s.writes) overlays.push(s);
+    }
+    return null;
+  }
+
+  private static read(def: Scope, n: string, overlays: Scope[]): Binding | undefined {
+    for (const o of overlays) {
+      const b = o.writes!.get(def)?.get(n);
       if (b) return b;
     }
-    return undefined;
+    return def.vars.get(n);
   }
+
+  lookup(n: string): Binding | undefined {
+    const f = this.find(n);
+    return f ? Scope.read(f.def, n, f.overlays) : undefined;
+  }
+
   /** Assign to the nearest definition; returns false when the name is not a local. */
   assign(n: string, b: Binding): boolean {
-    for (let s: Scope | null = this; s; s = s.parent) {
-      if (s.vars.has(n)) {
-        s.vars.set(n, b);
-        return true;
+    const f = this.find(n);
+    if (!f) return false;
+    Scope.write(f.def, n, b, f.overlays);
+    return true;
+  }
+
+  private static write(def: Scope, n: string, b: Binding, overlays: Scope[]): void {
+    const o = overlays[0];
+    if (!o) {
+      def.vars.set(n, b);
+      return;
+    }
+    let m = o.writes!.get(def);
+    if (!m) o.writes!.set(def, (m = new Map()));
+    m.set(n, b);
+  }
+
+  /** The overlays between this scope and `def` (an ancestor), innermost first. */
+  private overlaysUpTo(def: Scope): Scope[] {
+    const out: Scope[] = [];
+    for (let s: Scope | null = this; s && s !== def; s = s.parent) if (s.writes) out.push(s);
+    return out;
+  }
+
+  /** Merge the writes of alternative overlays (children of this scope) into what this scope sees. */
+  mergeOverlays(alts: Scope[]): void {
+    const keys = new Map<Scope, Set<string>>();
+    for (const o of alts) {
+      for (const [def, m] of o.writes!) {
+        let set = keys.get(def);
+        if (!set) keys.set(def, (set = new Set()));
+        for (const n of m.keys()) set.add(n);
       }
     }
-    return false;
-  }
-  clone(): Scope {
-    const c = new Scope(this.parent ? this.parent.clone() : null);
-    for (const [k, v] of this.vars) c.vars.set(k, v);
-    return c;
-  }
-  /** Merge the bindings of other branches (clones of this scope chain) into this one. */
-  mergeFrom(others: Scope[]): void {
-    for (const [k, b] of this.vars) {
-      const alts = others.map((o) => o.vars.get(k)).filter((x): x is Binding => !!x);
-      this.vars.set(k, { vals: union(...alts.map((a) => a.vals)), type: b.type || alts.find((a) => a.type)?.type || '' });
+    for (const [def, names] of keys) {
+      const overlays = this.overlaysUpTo(def);
+      for (const n of names) {
+        const before = Scope.read(def, n, overlays);
+        const seen = alts.map((o) => o.writes!.get(def)?.get(n) ?? before).filter((x): x is Binding => !!x);
+        if (!seen.length) continue;
+        Scope.write(def, n, { vals: union(...seen.map((x) => x.vals)), type: seen.find((x) => x.type)?.type ?? '' }, overlays);
+      }
     }
-    if (this.parent) this.parent.mergeFrom(others.map((o) => o.parent!).filter((p) => p));
   }
 }
 
@@ -198,17 +250,20 @@ export class Interpreter {
   /** Runs alternative branches from the same state and merges their results into the current scope. */
   private branches(alts: Array<(() => void) | null>): void {
     const base = this.scope;
-    const results: Scope[] = [];
-    for (const alt of alts) {
-      const c = base.clone();
-      if (alt) {
-        this.scope = c;
-        this.inChildScope(alt);
+    const overlays: Scope[] = [];
+    try {
+      for (const alt of alts) {
+        const o = new Scope(base, true);
+        if (alt) {
+          this.scope = o;
+          this.inChildScope(alt);
+        }
+        overlays.push(o);
       }
-      results.push(c);
+    } finally {
+      this.scope = base;
     }
-    this.scope = base;
-    base.mergeFrom(results);
+    base.mergeOverlays(overlays);
   }
 
   private stmt(s: Stmt): void {
