@@ -517,3 +517,22 @@ describe('built CLI (smoke)', () => {
     expect(r.stdout).not.toContain('\u001b[');
   });
 });
+
+describe('SARIF of a real analysis', () => {
+  it('the sample fork (findings of every kind, a suppression, an RLS002 code flow) passes the official validator', async () => {
+    const { validateSarif } = await import('./helpers/sarif-validate.js');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const out = join(mkdtempSync(join(tmpdir(), 'rlscov-sarif-')), 'sample.sarif');
+    const r = await run(['scan', SAMPLE_FORK, '--format', 'sarif', '--output', out, '--no-cache']);
+    expect(r.code).toBe(1);
+    const log = JSON.parse((await import('node:fs')).readFileSync(out, 'utf8')) as { runs: Array<{ results: Array<{ ruleId: string; codeFlows?: unknown[]; suppressions?: unknown[]; partialFingerprints?: Record<string, string> }> }> };
+    const results = log.runs[0]!.results;
+    expect(results.some((x) => x.ruleId === 'RLS002' && (x.codeFlows?.length ?? 0) > 0)).toBe(true);
+    expect(results.some((x) => (x.suppressions?.length ?? 0) > 0)).toBe(true);
+    expect(results.every((x) => x.partialFingerprints?.['primaryLocationLineHash'])).toBe(true);
+    const v = validateSarif(out);
+    expect({ errors: v.errors, warnings: v.warnings }, v.output).toEqual({ errors: 0, warnings: 0 });
+  });
+});
