@@ -274,6 +274,8 @@ export interface DiscoveredFacts {
   adminHandles: Array<{ name: string; file?: string; line?: number }>;
   /** Admin opener names in effect. */
   adminOpeners: string[];
+  /** Package-level functions of the tree that return a pool (admin opener candidates), with their result type. */
+  poolFunctions: Array<{ name: string; file: string; line: number; type: string }>;
 }
 
 export interface RunResult {

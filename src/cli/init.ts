@@ -11,11 +11,10 @@ import fg from 'fast-glob';
 import { analyze } from '../engine/analyze.js';
 import { defaultConfig, loadConfig, CONFIG_FILE_NAMES, displayPath } from '../config/index.js';
 import { DEFAULT_EXCLUDED_DIRS } from '../discover/discover.js';
-import { lowerGoFile } from '../go/lower.js';
-import { DEFAULT_ADMIN_OPENERS, DEFAULT_WRAPPERS, isPoolType, shortType } from '../resolve/drivers.js';
+import { DEFAULT_ADMIN_OPENERS, DEFAULT_WRAPPERS } from '../resolve/drivers.js';
 import { InternalError, UsageError } from '../errors.js';
 import { nodeHost } from '../host.js';
-import type { RunResult, Span } from '../model.js';
+import type { RunResult } from '../model.js';
 
 export interface InitOptions {
   cwd: string;
@@ -49,131 +48,31 @@ export interface InitFindings {
   openers: FoundOpener[];
 }
 
-const at = (s: Span | undefined): string | null => (s ? `${s.file}:${s.start.line}` : null);
 const posix = (p: string): string => p.split(sep).join('/');
 
-/** Wrappers the engine relied on for scoped verdicts, read from the evidence of the sites it classified. */
+/** The org-scope wrappers the analysis found: discovered from their bodies, or named by default or in config. */
 function wrappersOf(result: RunResult): FoundWrapper[] {
-  const found = new Map<string, FoundWrapper>();
-  const add = (name: string, where: string | null, settings: string[]): void => {
-    const prev = found.get(name);
-    if (prev) {
-      prev.settings = [...new Set([...prev.settings, ...settings])].sort();
-      prev.where ??= where;
-      return;
-    }
-    found.set(name, { name, where, builtIn: DEFAULT_WRAPPERS.includes(name), settings: [...settings].sort(), usedBy: true });
-  };
-  for (const site of result.sites) {
-    for (const h of site.handles) {
-      if (h.kind !== 'scopedTx') continue;
-      for (const e of h.evidence) {
-        let m = /^(\w+) calls the closure with this handle$/.exec(e.message);
-        if (m) add(m[1]!, at(e.span), h.settings);
-        m = /^closure parameter of (\w+), which sets/.exec(e.message);
-        if (m) add(m[1]!, at(e.span), h.settings);
-        m = /^(\w+) is a known org-scope wrapper/.exec(e.message);
-        if (m) add(m[1]!, at(e.span), h.settings);
-      }
-    }
-  }
-  return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return (result.discovered?.wrappers ?? [])
+    .map((w) => ({ name: w.name, where: `${w.file}:${w.line}`, builtIn: DEFAULT_WRAPPERS.includes(w.name.slice(w.name.lastIndexOf('.') + 1)), settings: [...w.settings], usedBy: true }))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 const ADMINISH = /admin|owner|superuser|bypass|privileged|breakglass|break_glass|migrat|root|platform/i;
 
-/** Every call and string literal in a lowered function body (the IR is plain data: a generic walk will do). */
-function callsAndStrings(node: unknown, calls: Array<{ callee: string; method: string }>, strings: string[]): void {
-  if (Array.isArray(node)) {
-    for (const n of node) callsAndStrings(n, calls, strings);
-    return;
-  }
-  if (typeof node !== 'object' || node === null) return;
-  const o = node as Record<string, unknown>;
-  if (o['k'] === 'str' && typeof o['v'] === 'string') strings.push(o['v']);
-  if (o['k'] === 'call') {
-    const f = o['f'] as Record<string, unknown>;
-    calls.push({ callee: f['k'] === 'id' ? String(f['n']) : '', method: f['k'] === 'sel' ? String(f['n']) : '' });
-  }
-  for (const v of Object.values(o)) if (typeof v === 'object') callsAndStrings(v, calls, strings);
-}
-
-const TX_IN_FUNC_TYPE = /^func\(.*(?:database\/sql\.Tx|jmoiron\/sqlx\.Tx|jackc\/pgx\/v\d+\.Tx|pgx\/v\d+\.Tx|pgxpool\.Tx)/;
-const BEGIN = new Set(['Begin', 'BeginTx', 'Beginx', 'BeginTxx', 'MustBegin', 'MustBeginTx']);
-
-/**
- * Wrapper-shaped functions the evidence did not show (no write ran inside them yet): a function-typed parameter
- * that takes a transaction, a Begin call, a scope setting set transaction-locally, and a call of the parameter.
- */
-function wrapperShapes(root: string, goFiles: string[], known: Map<string, FoundWrapper>): FoundWrapper[] {
-  const out: FoundWrapper[] = [];
-  for (const rel of goFiles) {
-    let source: string;
-    try {
-      source = readFileSync(resolve(root, rel), 'utf8');
-    } catch {
-      continue;
-    }
-    if (!/set_config|SET\s+LOCAL/i.test(source)) continue;
-    let ir;
-    try {
-      ir = lowerGoFile({ path: rel, source, pkgKey: `dir:${posix(dirname(rel))}` });
-    } catch {
-      continue;
-    }
-    for (const fn of ir.funcs) {
-      const name = fn.recvType ? `${fn.recvType}.${fn.name}` : fn.name;
-      if (known.has(fn.name) || known.has(name)) continue;
-      const cbs = fn.params.filter((p) => p.name && TX_IN_FUNC_TYPE.test(p.type)).map((p) => p.name);
-      if (!cbs.length) continue;
-      const calls: Array<{ callee: string; method: string }> = [];
-      const strings: string[] = [];
-      callsAndStrings(fn.body, calls, strings);
-      const settings = strings.flatMap((t) => [...t.matchAll(/set_config\(\s*'([^']+)'\s*,[^)]*,\s*true\s*\)|SET\s+LOCAL\s+([\w.]+)/gi)].map((m) => (m[1] ?? m[2] ?? '').toLowerCase()));
-      if (calls.some((c) => BEGIN.has(c.method)) && settings.length && calls.some((c) => cbs.includes(c.callee))) {
-        out.push({ name, where: `${rel}:${fn.loc[0]}`, builtIn: DEFAULT_WRAPPERS.includes(fn.name), settings: [...new Set(settings)].sort(), usedBy: false });
-      }
-    }
-  }
-  return out;
-}
-
-/** Admin openers whose pools the engine saw, plus pool-returning functions whose name suggests one. */
-function openersOf(result: RunResult, root: string, goFiles: string[]): FoundOpener[] {
+/** Admin openers in effect that the tree declares, plus pool-returning functions whose name suggests one. */
+function openersOf(result: RunResult): FoundOpener[] {
+  const d = result.discovered;
   const found = new Map<string, FoundOpener>();
-  for (const site of result.sites) {
-    for (const h of site.handles) {
-      if (h.kind !== 'adminPool') continue;
-      for (const text of [h.description, ...h.evidence.map((e) => e.message)]) {
-        const m = /opened by (\w+)/.exec(text);
-        if (m && !found.has(m[1]!)) {
-          const ev = h.evidence.find((e) => e.message.includes(`opened by ${m[1]}`));
-          found.set(m[1]!, { name: m[1]!, where: at(ev?.span), kind: 'known', detail: `in use, ${DEFAULT_ADMIN_OPENERS.includes(m[1]!) ? 'built in' : 'configured'}` });
-        }
-      }
-    }
+  for (const name of d?.adminOpeners ?? []) {
+    if (found.has(name)) continue;
+    // In use: where the analysis saw its pool opened.
+    const ev = result.sites.flatMap((s) => s.handles).filter((h) => h.kind === 'adminPool').flatMap((h) => h.evidence).find((e) => e.message.includes(`opened by ${name}`));
+    if (ev) found.set(name, { name, where: ev.span ? `${ev.span.file}:${ev.span.start.line}` : null, kind: 'known', detail: `in use, ${DEFAULT_ADMIN_OPENERS.includes(name) ? 'built in' : 'configured'}` });
   }
-  for (const rel of goFiles) {
-    let source: string;
-    try {
-      source = readFileSync(resolve(root, rel), 'utf8');
-    } catch {
-      continue;
-    }
-    if (!ADMINISH.test(source)) continue; // cheap prefilter: only files that mention such a name get lowered
-    let ir;
-    try {
-      ir = lowerGoFile({ path: rel, source, pkgKey: `dir:${posix(dirname(rel))}` });
-    } catch {
-      continue;
-    }
-    for (const fn of ir.funcs) {
-      if (fn.recvType !== null || found.has(fn.name)) continue;
-      const pool = fn.results.find((t) => isPoolType(t));
-      if (!pool) continue;
-      if (DEFAULT_ADMIN_OPENERS.includes(fn.name)) found.set(fn.name, { name: fn.name, where: `${rel}:${fn.loc[0]}`, kind: 'known', detail: 'built in, declared here' });
-      else if (ADMINISH.test(fn.name)) found.set(fn.name, { name: fn.name, where: `${rel}:${fn.loc[0]}`, kind: 'candidate', detail: `returns ${shortType(pool)}` });
-    }
+  for (const f of d?.poolFunctions ?? []) {
+    if (found.has(f.name)) continue;
+    if (d!.adminOpeners.includes(f.name)) found.set(f.name, { name: f.name, where: `${f.file}:${f.line}`, kind: 'known', detail: DEFAULT_ADMIN_OPENERS.includes(f.name) ? 'built in, declared here' : 'configured, declared here' });
+    else if (ADMINISH.test(f.name)) found.set(f.name, { name: f.name, where: `${f.file}:${f.line}`, kind: 'candidate', detail: `returns ${f.type}` });
   }
   return [...found.values()].sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'known' ? -1 : 1));
 }
@@ -207,11 +106,7 @@ export async function discoverForInit(cwd: string): Promise<InitFindings> {
   const result = extraMigrationGlobs.length
     ? await analyze({ paths: ['.'], cwd, config: { ...defaultConfig(cwd), migrations: extraMigrationGlobs } })
     : first;
-  const goFiles = await fg('**/*.go', { cwd, ignore: [...DEFAULT_EXCLUDED_DIRS.map((d) => `**/${d}/**`), '**/.*/**', '**/*_test.go'], suppressErrors: true });
-  const seen = wrappersOf(result);
-  const shaped = wrapperShapes(cwd, goFiles.sort(), new Map(seen.map((w) => [w.name, w])));
-  const wrappers = [...seen, ...shaped].sort((a, b) => a.name.localeCompare(b.name));
-  return { result, extraMigrationGlobs, wrappers, openers: openersOf(result, cwd, goFiles) };
+  return { result, extraMigrationGlobs, wrappers: wrappersOf(result), openers: openersOf(result) };
 }
 
 const q = (s: string): string => JSON.stringify(s); // a JSON string is a valid YAML double-quoted scalar

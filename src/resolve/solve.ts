@@ -91,9 +91,16 @@ export class Solver {
       const sp = a.where[0]?.span;
       adminHandles.push(sp ? { name: short, file: sp.file, line: sp.start.line } : { name: short });
     }
+    const poolFunctions: DiscoveredFacts['poolFunctions'] = [];
+    for (const f of this.program.funcs.values()) {
+      if (f.decl.recvType) continue;
+      const t = f.decl.results.find((r) => isPoolType(r));
+      if (t) poolFunctions.push({ name: f.decl.name, file: f.file.path, line: f.decl.loc[0], type: shortType(t) });
+    }
     wrappers.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
     adminHandles.sort((a, b) => a.name.localeCompare(b.name));
-    return { wrappers, adminHandles, adminOpeners };
+    poolFunctions.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+    return { wrappers, adminHandles, adminOpeners, poolFunctions };
   }
 
   // ------------------------------------------------------------------ sites
