@@ -30,20 +30,11 @@ import type { Catalog, CatalogDiagnostic, CatalogFunction, CatalogPolicy, Catalo
 import { classifySql, loadSqlParser, normalizeFunctionName, normalizeIdent, normalizeTableName } from '../sql/index.js';
 import { plpgsqlEmbeddedSql, renderParts, type EmbeddedSql } from './plpgsql.js';
 import { lineLocator, locateStatement, splitSql } from './split.js';
+import { asArr, asObj, asStr, type Json } from './json.js';
 
 export const DEFAULT_SCOPE_SETTING = 'app.current_org_id';
 
-type Json = Record<string, unknown>;
 
-function asObj(x: unknown): Json | undefined {
-  return x !== null && typeof x === 'object' && !Array.isArray(x) ? (x as Json) : undefined;
-}
-function asArr(x: unknown): unknown[] {
-  return Array.isArray(x) ? x : [];
-}
-function asStr(x: unknown): string | undefined {
-  return typeof x === 'string' ? x : undefined;
-}
 /** `[{String: {sval: 'a'}}, ...]` -> ['a', ...] */
 function strings(list: unknown): string[] {
   return asArr(list).map((x) => asStr(asObj(asObj(x)?.['String'])?.['sval']) ?? '');

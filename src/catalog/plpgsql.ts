@@ -16,6 +16,7 @@
 
 import { parseSync } from 'libpg-query';
 import type { SqlHole, SqlPart } from '../model.js';
+import { asArr, asObj, asStr, type Json } from './json.js';
 
 export interface EmbeddedSql {
   parts: SqlPart[];
@@ -25,7 +26,6 @@ export interface EmbeddedSql {
   lineno?: number;
 }
 
-type Json = Record<string, unknown>;
 type Alt = SqlPart[];
 
 /** More alternatives than this for one expression collapse to a single hole. */
@@ -37,15 +37,6 @@ const MAX_DEPTH = 64;
 /** Loop-body walks per function; nested loops beyond it run once with their variables unknown. */
 const MAX_ITERATIONS = 1024;
 
-function asObj(x: unknown): Json | undefined {
-  return x !== null && typeof x === 'object' && !Array.isArray(x) ? (x as Json) : undefined;
-}
-function asArr(x: unknown): unknown[] {
-  return Array.isArray(x) ? x : [];
-}
-function asStr(x: unknown): string | undefined {
-  return typeof x === 'string' ? x : undefined;
-}
 
 function hole(what: string): SqlHole {
   return { hole: what };
