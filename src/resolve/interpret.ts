@@ -5,7 +5,7 @@
 import type { Evidence, Span } from '../model.js';
 import type { Expr, FileIR, FuncIR, Loc, Stmt } from '../go/ir.js';
 import { classifySql } from '../sql/index.js';
-import { BEGIN_METHODS, CONN_METHODS, isTxType, POOL_OPENERS, PREPARE_METHODS, SQL_METHODS } from './drivers.js';
+import { BEGIN_METHODS, CONN_METHODS, POOL_OPENERS, PREPARE_METHODS, SQL_METHODS } from './drivers.js';
 import type { FuncInfo, PackageInfo, Program } from './program.js';
 import { asParts, concat, hole, mkStr, str, union, withSetting, type Part, type Val } from './values.js';
 
@@ -898,11 +898,7 @@ export class Interpreter {
       return [{ vals: recv.vals, type: recv.type }, { vals: [], type: 'error' }];
     }
     // A method of the tree.
-    let target = this.program.method(recv.type, m);
-    if (!target) {
-      const ref = recv.vals.find((v) => v.t === 'fnref');
-      if (ref) target = null;
-    }
+    const target = this.program.method(recv.type, m);
     const a = this.args(e);
     if (target) return this.callInTree(e, target, a);
     // A function-typed field or value: h.run(func(tx) {...})
@@ -1065,6 +1061,3 @@ export function localSettings(sql: Val[]): string[] {
   return [...out].sort();
 }
 
-export function isTxLike(t: string): boolean {
-  return isTxType(t);
-}
