@@ -1,6 +1,6 @@
 import { defineRule } from '../src/engine/rule.js';
 import type { Evidence, SqlWrite } from '../src/model.js';
-import { consequence, FIX_SCOPE, handleEvidence, requiredSettings, satisfiesSettings, statementKey, tableEvidence, verbPhrase, wrapperFor } from './support.js';
+import { consequence, FIX_SCOPE, handleEvidence, missingSettings, satisfiesTables, scopeAlternatives, statementKey, tableEvidence, verbPhrase, wrapperFor } from './support.js';
 
 export default defineRule({
   meta: {
@@ -38,35 +38,36 @@ export default defineRule({
   check(ctx) {
     for (const site of ctx.sites) {
       if (site.verdict !== 'finding') continue;
-      const failing: Array<{ w: SqlWrite; settings: string[]; via?: string }> = [];
+      const failing: Array<{ w: SqlWrite; alts: string[][]; via?: string }> = [];
       for (const st of site.statements) {
         for (const w of st.writes) {
           if (!w.table || !ctx.catalog.tables[w.table.name]) continue;
           if (w.verb === 'COPY_FROM' || w.verb === 'TRUNCATE') continue; // RLS006 / RLS005
-          failing.push({ w, settings: requiredSettings(ctx.catalog, w.table.name) });
+          failing.push({ w, alts: scopeAlternatives(ctx.catalog, w.table.name) });
         }
         for (const fn of st.functionCalls) {
           const f = ctx.catalog.functions[fn];
           if (!f || f.securityDefiner) continue;
           for (const w of f.writes) {
             if (!w.table || !ctx.catalog.tables[w.table.name] || w.verb === 'TRUNCATE' || w.verb === 'COPY_FROM') continue;
-            failing.push({ w, settings: requiredSettings(ctx.catalog, w.table.name), via: f.name });
+            failing.push({ w, alts: scopeAlternatives(ctx.catalog, w.table.name), via: f.name });
           }
         }
       }
       if (!failing.length) continue;
-      const needed = [...new Set(failing.flatMap((f) => f.settings))].sort();
-      const bad = site.handles.find((h) => h.kind !== 'handleParam' && !satisfiesSettings(h, needed));
+      const bad = site.handles.find((h) => h.kind !== 'handleParam' && !satisfiesTables(h, failing.map((f) => f.alts)));
       if (!bad) continue;
-      const first = failing[0]!;
+      // Report the table the handle fails (the first one, when it fails several).
+      const first = failing.find((f) => !satisfiesTables(bad, [f.alts])) ?? failing[0]!;
+      const missing = missingSettings(bad, first.alts);
+      const needed = [...new Set([...bad.settings, ...missing])].sort();
       const tables = [...new Set(failing.map((f) => f.w.table!.name))];
       const what = failing.length === 1 || tables.length === 1 ? verbPhrase(first.w) : `${verbPhrase(first.w)} (and ${tables.slice(1).join(', ')})`;
       const via = first.via ? ` through SQL function ${first.via}()` : '';
       let why: string;
       if ((bad.kind === 'scopedTx' || bad.kind === 'unscopedTx') && bad.settings.length) {
-        const missing = needed.filter((s) => !bad.settings.includes(s));
         const table = first.w.table!.name;
-        const reads = ctx.catalog.tables[table]?.policies.length ? `the policies on ${table} read ${needed.join(', ')}` : `${table} has no known policy, so it needs ${needed.join(', ')}`;
+        const reads = ctx.catalog.tables[table]?.policies.some((p) => p.settings.length) ? `the policies on ${table} read ${first.alts.map((a) => a.join(' + ')).join(' or ')}` : `${table} has no known policy, so it needs ${missing.join(', ')}`;
         why = `runs on ${site.receiver}, a ${bad.description}, but ${reads} and this scope does not set ${missing.join(', ')}: ${consequence(first.w)}. Fix: use ${wrapperFor(needed)} (or set ${missing.join(', ')} transaction-locally) around this write`;
       } else {
         why = `runs on ${site.receiver}, ${bad.kind === 'unknown' ? 'which rlscov cannot show to be scoped: ' : ''}${bad.description}: under the app role ${consequence(first.w)}. Fix: ${FIX_SCOPE}`;

@@ -1,5 +1,5 @@
 import { defineRule } from '../src/engine/rule.js';
-import { handleEvidence, requiredSettings, satisfiesSettings, statementKey } from './support.js';
+import { handleEvidence, satisfiesTables, scopeAlternatives, statementKey } from './support.js';
 
 export default defineRule({
   meta: {
@@ -24,8 +24,8 @@ export default defineRule({
       if (site.statements.some((s) => s.writes.length)) continue;
       const tables = [...new Set(site.statements.flatMap((s) => s.reads.map((r) => r.name)).filter((t) => ctx.catalog.tables[t]))];
       if (!tables.length) continue;
-      const needed = [...new Set(tables.flatMap((t) => requiredSettings(ctx.catalog, t)))];
-      const bad = site.handles.find((h) => h.kind !== 'handleParam' && !satisfiesSettings(h, needed));
+      const needs = tables.map((t) => scopeAlternatives(ctx.catalog, t));
+      const bad = site.handles.find((h) => h.kind !== 'handleParam' && !satisfiesTables(h, needs));
       if (!bad) continue;
       ctx.report({
         span: site.span,

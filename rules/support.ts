@@ -61,17 +61,32 @@ export function handleEvidence(h: HandleVerdict | undefined): Evidence[] {
   return h ? h.evidence.filter((e) => e.span) : [];
 }
 
-/** Settings the policies of `table` read (default setting when it has none). */
-export function requiredSettings(catalog: Catalog, table: string): string[] {
+/**
+ * The ways a scope can satisfy `table`'s policies: one set of settings per policy (permissive policies are OR-ed,
+ * so setting everything one of them reads is enough); a table with no known policy needs the default setting.
+ */
+export function scopeAlternatives(catalog: Catalog, table: string): string[][] {
   const t = catalog.tables[table];
-  const s = t ? t.policies.flatMap((p) => p.settings) : [];
-  return s.length ? [...new Set(s)].sort() : [catalog.scopeSettings.includes('app.current_org_id') ? 'app.current_org_id' : catalog.scopeSettings[0] ?? 'app.current_org_id'];
+  const alts = (t?.policies ?? []).map((p) => [...new Set(p.settings)].sort()).filter((a) => a.length > 0);
+  if (alts.length) return alts;
+  return [[catalog.scopeSettings.includes('app.current_org_id') ? 'app.current_org_id' : catalog.scopeSettings[0] ?? 'app.current_org_id']];
 }
 
-export function satisfiesSettings(h: HandleVerdict, settings: string[]): boolean {
+/** Whether a handle makes a write into tables with these alternatives safe. */
+export function satisfiesTables(h: HandleVerdict, tables: string[][][]): boolean {
   if (h.kind === 'adminPool') return true;
-  if (h.kind === 'scopedTx' || h.kind === 'unscopedTx') return settings.every((s) => h.settings.includes(s));
-  return false;
+  if (h.kind !== 'scopedTx' && h.kind !== 'unscopedTx') return false;
+  return tables.every((alts) => alts.some((alt) => alt.every((s) => h.settings.includes(s))));
+}
+
+/** The settings a handle still lacks for the alternative it comes closest to. */
+export function missingSettings(h: HandleVerdict, alts: string[][]): string[] {
+  let best: string[] | null = null;
+  for (const alt of alts) {
+    const miss = alt.filter((s) => !h.settings.includes(s));
+    if (!best || miss.length < best.length) best = miss;
+  }
+  return best ?? [];
 }
 
 /** A wrapper name that sets the given settings, for the fix text. */

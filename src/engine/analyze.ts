@@ -23,6 +23,7 @@ import { runRules } from './run-rules.js';
 import { TOOL_VERSION } from '../version.js';
 import { ConfigError } from '../errors.js';
 import { allRules, ruleById } from '../../rules/index.js';
+import { scopeAlternatives } from '../../rules/support.js';
 import type { ClassifiedSite } from './rule.js';
 
 export interface AnalyzeDeps {
@@ -124,7 +125,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   // Resolve.
   const program = new Program(files.sort((a, b) => a.path.localeCompare(b.path)));
   const facts = interpretAll(program, adminOpeners, fileErrors);
-  const needs = makeNeeds(catalog, defaultSetting);
+  const needs = makeNeeds(catalog);
   const solver = new Solver(program, facts, { wrappers, defaultSetting, needs });
   const solved = solver.solve();
 
@@ -374,36 +375,34 @@ function sameSetters(a: Map<string, Map<number, string[]>>, b: Map<string, Map<n
   return s(a) === s(b);
 }
 
-/** What each statement set needs from its handle, from the catalog. */
-function makeNeeds(catalog: Catalog, defaultSetting: string): (statements: SqlStatement[]) => WriteNeed {
+/** What each statement set needs from its handle, from the catalog (policy alternatives per gated table). */
+function makeNeeds(catalog: Catalog): (statements: SqlStatement[]) => WriteNeed {
   return (statements) => {
     const settings = new Set<string>();
+    const tables: string[][][] = [];
     const what: string[] = [];
-    let gated = false;
+    const need = (table: string): void => {
+      const alts = scopeAlternatives(catalog, table);
+      tables.push(alts);
+      for (const s of alts[0] ?? []) settings.add(s);
+    };
     for (const st of statements) {
       for (const w of st.writes) {
-        if (!w.table) continue;
-        const t = catalog.tables[w.table.name];
-        if (!t) continue;
-        gated = true;
+        if (!w.table || !catalog.tables[w.table.name]) continue;
         what.push(`${w.verb.replace('_', ' ')} ${w.verb === 'INSERT' || w.verb === 'MERGE' || w.verb === 'COPY_FROM' ? 'into' : w.verb === 'DELETE' ? 'from' : 'of'} ${w.table.name}`);
-        const pol = t.policies.flatMap((p) => p.settings);
-        for (const s of pol.length ? pol : [defaultSetting]) settings.add(s);
+        need(w.table.name);
       }
       for (const fnName of st.functionCalls) {
         const f = catalog.functions[fnName];
         if (!f || f.securityDefiner) continue;
         for (const w of f.writes) {
           if (!w.table || !catalog.tables[w.table.name]) continue;
-          gated = true;
           what.push(`${w.verb} ${w.table.name} (through SQL function ${f.name})`);
-          const t = catalog.tables[w.table.name]!;
-          const pol = t.policies.flatMap((p) => p.settings);
-          for (const s of pol.length ? pol : [defaultSetting]) settings.add(s);
+          need(w.table.name);
         }
       }
     }
-    return { gated, settings: [...settings].sort(), what: [...new Set(what)].join(', ') };
+    return { gated: tables.length > 0, settings: [...settings].sort(), tables, what: [...new Set(what)].join(', ') };
   };
 }
 

@@ -15,8 +15,10 @@ import { asParts, mkStr, union, type Part, type Val } from './values.js';
 export interface WriteNeed {
   /** The write needs a scoped transaction (or an admin pool) at all. */
   gated: boolean;
-  /** Settings the scope must have set. */
+  /** Settings the scope must have set (for messages: the first way to satisfy each table). */
   settings: string[];
+  /** Per gated table, the alternative sets of settings that satisfy its policies (any one of them will do). */
+  tables: string[][][];
   /** Short description for messages: "INSERT into audit_logs". */
   what: string;
 }
@@ -211,7 +213,7 @@ export class Solver {
           continue;
         }
         handles.push({ kind: 'handleParam', description: `parameter ${name} of ${t.function} (${shortType(v.type)}); each caller is checked`, settings: v.settings, evidence: [] });
-        if (need.gated && !hasAll(v.settings, need.settings)) this.requirement(t.owner, v.i, v.settings, site, need, [{ message: `the write: ${need.what} (${t.method} on ${name})`, span: t.span }], out, 0, new Set());
+        if (need.gated && !settingsSatisfy(v.settings, need)) this.requirement(t.owner, v.i, v.settings, site, need, [{ message: `the write: ${need.what} (${t.method} on ${name})`, span: t.span }], out, 0, new Set());
         continue;
       }
       handles.push(...this.resolve(v));
@@ -259,7 +261,7 @@ export class Solver {
       for (const a of c.args[i] ?? []) {
         const v = addSettings(a, localSettings);
         if (v.t === 'param' && v.fn === c.caller) {
-          if (hasAll(v.settings, need.settings)) continue;
+          if (settingsSatisfy(v.settings, need)) continue;
           const upCallers = this.callsTo.get(c.caller) ?? [];
           if (upCallers.length) {
             this.requirement(c.caller, v.i, v.settings, write, need, [callEv, ...flow], out, depth + 1, seen);
@@ -471,14 +473,15 @@ function addSettings(v: Val, settings: string[]): Val {
   return { ...v, settings: [...new Set([...(v.settings as string[]), ...settings])].sort() } as Val;
 }
 
-function hasAll(have: string[], need: string[]): boolean {
-  return need.every((n) => have.includes(n));
+/** Transaction-local settings satisfy a write when, for every gated table, they cover one of its policies. */
+function settingsSatisfy(have: string[], need: WriteNeed): boolean {
+  return need.tables.length > 0 && need.tables.every((alts) => alts.some((alt) => alt.every((s) => have.includes(s))));
 }
 
 export function satisfies(h: HandleVerdict, need: WriteNeed): boolean {
   if (!need.gated) return true;
   if (h.kind === 'adminPool') return true;
-  if (h.kind === 'scopedTx' || h.kind === 'unscopedTx') return need.settings.length > 0 && hasAll(h.settings, need.settings);
+  if (h.kind === 'scopedTx' || h.kind === 'unscopedTx') return settingsSatisfy(h.settings, need);
   return false;
 }
 
