@@ -70,7 +70,13 @@ describe('persistent cache', () => {
   it('ignores a corrupt cache file', async () => {
     const { cacheDir, run } = setup();
     const first = await run();
-    for (const f of readdirSync(cacheDir)) writeFileSync(join(cacheDir, f), 'not a cache');
+    const corrupt = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        if (e.isDirectory()) corrupt(join(dir, e.name));
+        else writeFileSync(join(dir, e.name), 'not a cache');
+      }
+    };
+    corrupt(cacheDir);
     const second = await run();
     expect(second.summary.cache?.wholeRun).toBe(false);
     expect(second.summary.filesParsed).toBe(first.summary.filesParsed);

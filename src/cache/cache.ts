@@ -1,9 +1,9 @@
 // Persistent cache of per-file facts (the lowered IR), keyed by a hash of the file's path, package and content,
-// and of the tool version; plus the last whole-run result keyed by every input, so an unchanged tree answers
-// without parsing or analysing anything. One file per root under the user cache directory (or --cache-dir),
-// written atomically; a corrupt or foreign cache is ignored, never fatal.
+// and of the tool version (one small file each, so an edit rewrites one entry); plus the last whole-run result
+// keyed by every input, so an unchanged tree answers without parsing or analysing anything. Under the user cache
+// directory (or --cache-dir), written atomically; a corrupt or foreign entry is ignored, never fatal.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
@@ -12,13 +12,12 @@ import type { RunResult } from '../model.js';
 import { TOOL_VERSION } from '../version.js';
 
 /** Bump when the IR or the analysis changes shape, so old caches are not read. */
-export const CACHE_FORMAT = 4;
+export const CACHE_FORMAT = 5;
 
-interface Stored {
+interface StoredFile {
   format: number;
   tool: string;
-  /** content hash -> IR */
-  files: Map<string, FileIR | null>;
+  ir: FileIR | null;
 }
 
 interface StoredRun {
@@ -45,40 +44,31 @@ export function hashText(...parts: string[]): string {
 }
 
 export class FactsCache {
-  private stored: Stored | null = null;
-  private used = new Map<string, FileIR | null>();
-  private dirty = false;
+  private used = new Set<string>();
   private run: StoredRun | null = null;
   private runDirty = false;
-  readonly file: string;
+  /** One file per source file's facts, named by its content key: a run writes only what changed. */
+  readonly dir: string;
   /** The last whole-run result lives in its own small file: a warm run reads only that. */
   readonly runFile: string;
 
   constructor(dir: string, root: string) {
     const id = hashText(root).slice(0, 16);
-    this.file = join(dir, `facts-${id}.bin`);
+    this.dir = join(dir, `facts-${id}-v${CACHE_FORMAT}`);
     this.runFile = join(dir, `run-${id}.bin`);
-  }
-
-  private facts(): Stored {
-    if (!this.stored) {
-      this.stored = { format: CACHE_FORMAT, tool: TOOL_VERSION, files: new Map() };
-      const s = readStored<Stored>(this.file);
-      if (s && s.files instanceof Map) this.stored = s;
-    }
-    return this.stored;
   }
 
   /** undefined: not cached. */
   get(key: string): FileIR | null | undefined {
-    const v = this.facts().files.get(key);
-    if (v !== undefined) this.used.set(key, v);
-    return v;
+    const s = readStored<StoredFile>(join(this.dir, `${key}.bin`));
+    if (!s) return undefined;
+    this.used.add(key);
+    return s.ir;
   }
 
   set(key: string, ir: FileIR | null): void {
-    this.used.set(key, ir);
-    this.dirty = true;
+    this.used.add(key);
+    writeStored(join(this.dir, `${key}.bin`), { format: CACHE_FORMAT, tool: TOOL_VERSION, ir } satisfies StoredFile);
   }
 
   lastRun(key: string): RunResult | null {
@@ -91,12 +81,17 @@ export class FactsCache {
     this.runDirty = true;
   }
 
-  /** Writes what changed: the facts used by this run (entries of deleted or changed files are dropped), the run. */
+  /** Writes the run result; drops facts of files that no longer exist in this form once they pile up. */
   save(): void {
-    if (this.stored && (this.dirty || this.used.size !== this.stored.files.size)) {
-      writeStored(this.file, { format: CACHE_FORMAT, tool: TOOL_VERSION, files: this.used } satisfies Stored);
-    }
     if (this.runDirty && this.run) writeStored(this.runFile, this.run);
+    try {
+      const entries = readdirSync(this.dir);
+      if (entries.length > 2 * this.used.size + 64) {
+        for (const e of entries) if (!this.used.has(e.replace(/\.bin$/, ''))) rmSync(join(this.dir, e), { force: true });
+      }
+    } catch {
+      // nothing cached yet, or not ours to clean
+    }
   }
 }
 
