@@ -133,7 +133,9 @@ describe('fixture layout', () => {
     }
   })();
 
-  it.skipIf(!gofmt)('keeps every fixture .go file valid Go (gofmt -e), except those marked wantSyntaxError', () => {
+  // .ci/run installs Go (Debian golang-go); without gofmt this check fails rather than passing silently.
+  it('keeps every fixture .go file valid Go (gofmt -e), except those marked wantSyntaxError', () => {
+    expect(gofmt, 'gofmt not found: install Go (Debian: apt-get install golang-go), as .ci/run does').toBe(true);
     const bad: string[] = [];
     for (const c of CASES) {
       const exp = collectExpectations(c.dir);
