@@ -360,7 +360,7 @@ export class Interpreter {
   }
 
   private zeroOf(t: string, line = 0): Val[] {
-    if (t === 'string') return [str('')];
+    if (t === 'string' || TEXT_BUFFER.test(t)) return [str('')];
     if (/pgx\/v\d+\.Batch$/.test(t)) return [{ t: 'batch', id: `batch@${this.frame.owner.file.path}:${line}` }];
     return [];
   }
@@ -629,6 +629,7 @@ export class Interpreter {
   }
 
   private composite(e: Extract<Expr, { k: 'comp' }>): Binding {
+    if (TEXT_BUFFER.test(e.t)) return { vals: [str('')], type: e.t };
     if (/pgx\/v\d+\.Batch$/.test(e.t)) return { vals: [{ t: 'batch', id: `batch@${this.frame.owner.file.path}:${e.loc[0]}:${e.loc[1]}` }], type: '*' + e.t };
     if (/pgx\/v\d+\.Identifier$/.test(e.t)) {
       // One identifier per combination of its parts' possible values (a table name bound in a loop).
@@ -847,6 +848,17 @@ export class Interpreter {
     const recv = this.eval(f.x);
     const m = f.n;
     const receiverText = e.txt.slice(0, Math.max(0, e.txt.length - m.length - 1));
+    // strings.Builder / bytes.Buffer holding SQL: writes append to the variable's possible texts.
+    if (TEXT_BUFFER.test(recv.type.replace(/^\*/, '')) && f.x.k === 'id') {
+      const a = this.args(e);
+      if (/^Write(String|Byte|Rune)?$/.test(m)) {
+        const cur = this.scope.lookup(f.x.n);
+        if (cur) this.scope.assign(f.x.n, { vals: concat(cur.vals, a[0]?.vals ?? [], 'earlier text', `text written by ${m}`), type: cur.type });
+        return [];
+      }
+      if (m === 'String') return [{ vals: recv.vals.filter((v) => v.t === 'str'), type: 'string' }];
+      return [];
+    }
     const builders = recv.vals.filter((v): v is Extract<Val, { t: 'builder' }> => v.t === 'builder');
     if (builders.length) return this.builderMethod(e, m, builders);
     if (SQL_METHODS.has(m)) {
@@ -1036,6 +1048,7 @@ export class Interpreter {
 
 const SQUIRREL = /(^|\/)Masterminds\/squirrel$|(^|\/)squirrel$/;
 const SQUIRREL_TYPE = /Masterminds\/squirrel\.\w+$/;
+const TEXT_BUFFER = /^(strings\.Builder|bytes\.Buffer)$/;
 const BUILDER_VERBS: Record<string, 'INSERT' | 'UPDATE' | 'DELETE' | 'SELECT' | undefined> = { Insert: 'INSERT', Replace: 'INSERT', Update: 'UPDATE', Delete: 'DELETE', Select: 'SELECT' };
 
 /** The statement a squirrel builder runs, with its table literal as the target (columns and values elided). */
