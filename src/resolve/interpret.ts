@@ -762,6 +762,14 @@ export class Interpreter {
       return [];
     }
     if (imp === 'fmt' && (n === 'Sprintf' || n === 'Sprint' || n === 'Sprintln')) return [{ vals: this.sprintf(e, n), type: 'string' }];
+    if (imp === 'fmt' && (n === 'Fprintf' || n === 'Fprint') && e.a.length >= 2) {
+      // fmt.Fprintf(&sb, ...) into a strings.Builder / bytes.Buffer appends the formatted text to it.
+      const target = e.a[0]!.k === 'un' && e.a[0]!.op === '&' ? e.a[0]!.x : e.a[0]!;
+      const cur = target.k === 'id' ? this.scope.lookup(target.n) : undefined;
+      const text = this.sprintf({ ...e, a: e.a.slice(1), at: e.at.slice(1) }, n === 'Fprintf' ? 'Sprintf' : 'Sprint');
+      if (cur && target.k === 'id' && TEXT_BUFFER.test(cur.type.replace(/^\*/, ''))) this.scope.assign(target.n, { vals: concat(cur.vals, text, 'earlier text', 'formatted text'), type: cur.type });
+      return [];
+    }
     if (imp === 'strings') {
       const a = this.args(e);
       switch (n) {
