@@ -685,6 +685,8 @@ export class Interpreter {
       this.runLit(id, args);
       return [];
     }
+    // F[T](...): an explicitly instantiated generic function is a call of F.
+    if (f.k === 'idx' && (f.x.k === 'id' || f.x.k === 'sel')) return this.call({ ...e, f: f.x });
     if (f.k === 'id') return this.callIdent(e, f.n);
     if (f.k === 'sel') {
       if (f.x.k === 'id' && !this.scope.lookup(f.x.n)) {
@@ -831,19 +833,21 @@ export class Interpreter {
       // Expand verbs left to right; each verb takes the next argument's possible texts.
       let acc: Val[] = [str('')];
       let argi = 1;
-      const re = /%([-+# 0]*)(\d+|\*)?(\.\d+)?([a-zA-Z%])/g;
+      const re = /%([-+# 0]*)(?:\[(\d+)\])?(\d+|\*)?(\.\d+)?([a-zA-Z%])/g;
       let last = 0;
       let m: RegExpExecArray | null;
       while ((m = re.exec(fmt))) {
         acc = concat(acc, [str(fmt.slice(last, m.index))], '', '');
         last = m.index + m[0].length;
-        if (m[4] === '%') {
+        if (m[5] === '%') {
           acc = concat(acc, [str('%')], '', '');
           continue;
         }
+        // %[n]s takes argument n (1-based) and the following verbs continue from n+1, as in fmt.
+        if (m[2]) argi = Number(m[2]);
         const arg = a[argi++];
         let vals: Val[] = arg?.vals.filter((v) => v.t === 'str' || v.t === 'param') ?? [];
-        if (m[4] === 'q') vals = vals.map((v) => (v.t === 'str' ? mkStr(['"', ...v.parts, '"']) : v));
+        if (m[5] === 'q') vals = vals.map((v) => (v.t === 'str' ? mkStr(['"', ...v.parts, '"']) : v));
         acc = concat(acc, vals.length ? vals : [hole(`argument ${argi - 1} of fmt.Sprintf`)], '', `argument ${argi - 1} of fmt.Sprintf`);
       }
       acc = concat(acc, [str(fmt.slice(last))], '', '');
@@ -1033,16 +1037,13 @@ export class Interpreter {
 
   /** Calling a value: a closure, a function reference, or a function-typed parameter. */
   private invokeValues(e: Extract<Expr, { k: 'call' }>, fvals: Val[], a: Binding[]): Binding[] {
-    for (const v of fvals) {
+    // Every function the value may be is called (a loop over []func{stepA, stepB} calls both).
+    const results: Binding[][] = [];
+    for (const v of fvals.flatMap((x) => (x.t === 'list' ? x.items : [x]))) {
       if (v.t === 'fnlit') this.runLit(v.id, a);
       else if (v.t === 'fnref') {
         const fn = this.program.funcs.get(v.fn);
-        if (fn) return this.callInTree(e, fn, a);
-      } else if (v.t === 'param' && !this.frame.isLit && v.fn === this.frame.fnId) {
-        const key = `${v.fn}#${v.i}`;
-        const list = this.facts.invocations.get(key) ?? [];
-        list.push(a.map((b) => b.vals));
-        this.facts.invocations.set(key, list);
+        if (fn) results.push(this.callInTree(e, fn, a));
       } else if (v.t === 'param') {
         const key = `${v.fn}#${v.i}`;
         const list = this.facts.invocations.get(key) ?? [];
@@ -1050,7 +1051,9 @@ export class Interpreter {
         this.facts.invocations.set(key, list);
       }
     }
-    return [];
+    if (results.length <= 1) return results[0] ?? [];
+    const n = Math.max(...results.map((r) => r.length));
+    return Array.from({ length: n }, (_, i) => ({ vals: union(...results.map((r) => r[i]?.vals ?? [])), type: results.find((r) => r[i]?.type)?.[i]?.type ?? '' }));
   }
 }
 

@@ -57,6 +57,7 @@ export class Solver {
   }
 
   solve(): SolveResult {
+    this.warmUp();
     const out: SolveResult = { sites: [], helperCalls: [] };
     for (const raw of this.facts.sites) this.site(raw, out);
     return out;
@@ -218,6 +219,8 @@ export class Solver {
       }
       handles.push(...this.resolve(v));
     }
+    // Nothing the receiver can be resolved to is a pool or a transaction: that is not a reason to call it safe.
+    if (!handles.length && t.kind !== 'queue') handles.push({ kind: 'unknown', description: `${t.receiver}, which rlscov cannot resolve to a pool or a transaction`, settings: [], evidence: [] });
     site.handles = dedupeHandles(handles);
     out.sites.push(site);
   }
@@ -345,15 +348,39 @@ export class Solver {
         return this.memoised(`cb:${v.fn}#${v.k}#${v.j}#${v.type}`, () => this.resolveCb(v, depth)).map((c) => withSettingsVerdict(c, v.settings));
       case 'unknown':
         return byType(v.type, v.why);
+      case 'obj': {
+        // A struct of the tree used as a handle (`type AppDB struct{ *sql.DB }`): its embedded handle fields.
+        const td = this.program.typeDecl(v.type);
+        if (!td) return [];
+        const out: Concrete[] = [];
+        for (const emb of td.decl.embedded) {
+          if (!isTxType(emb) && !isPoolType(emb)) continue;
+          const name = emb.replace(/^\*/, '').slice(emb.replace(/^\*/, '').lastIndexOf('.') + 1);
+          const vals = v.fields[name];
+          out.push(...(vals ? vals.flatMap((x) => this.resolve(x, depth + 1)) : this.resolve({ t: 'field', key: `${td.pkg.key}.${td.name}.${name}`, type: emb, settings: [] }, depth + 1)));
+        }
+        return out;
+      }
       default:
         return [];
     }
   }
 
+  /** Results of a first resolution pass: where a cycle is cut, the second pass starts from these, not from nothing. */
+  private previous = new Map<string, Concrete[]>();
+
+  /** Resolves every site once so that values cut short inside cycles get a first approximation. */
+  warmUp(): void {
+    for (const raw of this.facts.sites) for (const v of raw.recv) this.resolve(v);
+    for (const fs of this.facts.fields.values()) for (const v of fs.vals) this.resolve(v);
+    this.previous = this.memo;
+    this.memo = new Map();
+  }
+
   private memoised(k: string, f: () => Concrete[]): Concrete[] {
     const hit = this.memo.get(k);
     if (hit) return hit;
-    if (this.active.has(k)) return [];
+    if (this.active.has(k)) return this.previous.get(k) ?? [];
     this.active.add(k);
     try {
       const r = dedupeHandles(f());
@@ -396,6 +423,14 @@ export class Solver {
       }
     }
     const isHandle = isTxType(v.type) || isPoolType(v.type) || !v.type || v.type === '?';
+    if (named && f && results.length && results.some((r) => r.kind !== 'scopedTx')) {
+      // Its body is in the tree and does not always scope the transaction: the body wins over the name.
+      return results.map((r) => ({
+        ...r,
+        description: r.kind === 'scopedTx' ? `closure parameter of ${v.callee}${where}` : `closure parameter of ${v.callee}${where}, whose body hands it ${r.description}`,
+        evidence: [{ message: `${v.callee} calls the closure with this handle`, span: this.span(f.file.path, f.decl.loc) }, ...r.evidence].slice(0, 8),
+      }));
+    }
     if (named) {
       const settings = wrapperSettings(v.callee, this.opts.defaultSetting);
       const fromBody = results.filter((r) => r.kind === 'scopedTx');
@@ -498,7 +533,7 @@ function withSettingsVerdict(c: Concrete, settings: string[]): Concrete {
 }
 
 function byType(type: string, why: string): Concrete[] {
-  if (isTxType(type)) return [{ kind: 'unscopedTx', description: `transaction (${shortType(type)}) from ${why}`, settings: [], evidence: [] }];
+  if (isTxType(type)) return [{ kind: 'unknown', description: `a transaction (${shortType(type)}) from ${why}; nothing shows an org scope was set on it`, settings: [], evidence: [] }];
   if (isPoolType(type)) return [{ kind: 'appPool', description: `${shortType(type)} from ${why}; not shown to be an admin pool`, settings: [], evidence: [] }];
   return [{ kind: 'unknown', description: why + (type && type !== '?' ? ` (${shortType(type)})` : ''), settings: [], evidence: [] }];
 }
