@@ -54,6 +54,7 @@ export type Stmt =
   | { k: 'switch'; init: Stmt[]; tag: Expr | null; cases: Stmt[][]; exhaustive: boolean }
   | { k: 'ret'; v: Expr[]; line: number }
   | { k: 'block'; b: Stmt[] }
+  /** A deferred call: runs when the function returns (a `go` statement is a plain expression). */
   | { k: 'defer'; e: Expr };
 
 export interface ParamIR {

@@ -211,7 +211,9 @@ class Lowerer {
         const ft = fd.childForFieldName('type');
         if (!ft) continue;
         const names = fd.childrenForFieldName('name');
-        const ty = this.type(ft);
+        // An embedded `*T` keeps its star as a separate token of the field declaration.
+        const star = names.length === 0 && ft.type !== 'pointer_type' && fd.children.some((c) => c.type === '*');
+        const ty = (star ? '*' : '') + this.type(ft);
         if (names.length === 0) {
           decl.embedded.push(ty);
           const base = ty.replace(/^\*/, '');
@@ -441,8 +443,9 @@ class Lowerer {
         return inner ? this.stmt(inner) : null;
       }
       case 'defer_statement':
-      case 'go_statement':
         return { k: 'defer', e: this.expr(n.namedChildren[0] ?? null) };
+      case 'go_statement':
+        return { k: 'expr', e: this.expr(n.namedChildren[0] ?? null) };
       case 'inc_statement':
       case 'dec_statement':
       case 'send_statement':
@@ -516,7 +519,8 @@ class Lowerer {
         const at: string[] = [];
         for (const c of argNodes) {
           // `new(T)` / `make([]T, n)` put a type in the argument list.
-          a.push(c.type.endsWith('_type') || c.type === 'type_identifier' ? { k: 'unk' } : this.expr(c));
+          // `new(T)` / `make([]T, n)` put a type in the argument list: keep the type.
+          a.push(c.type.endsWith('_type') || c.type === 'type_identifier' ? { k: 'conv', t: this.type(c), x: { k: 'unk' } } : this.expr(c));
           at.push(clip(c.text));
         }
         const dots = args?.children.some((c) => c.type === '...') ?? false;

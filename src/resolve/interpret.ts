@@ -40,6 +40,8 @@ export interface RawCall {
 
 export interface Facts {
   sites: RawSite[];
+  /** The same call reached twice (a loop body interpreted twice, a deferred call): one site, values merged. */
+  siteIndex: Map<string, RawSite>;
   calls: RawCall[];
   /** field key (`TypeId.field`) -> values assigned anywhere */
   fields: Map<string, { vals: Val[]; where: Evidence[] }>;
@@ -60,7 +62,7 @@ export interface InterpretOptions {
 }
 
 export function emptyFacts(): Facts {
-  return { sites: [], calls: [], fields: new Map(), gvars: new Map(), returns: new Map(), invocations: new Map(), forwards: new Map(), batches: new Map(), setters: new Map() };
+  return { sites: [], siteIndex: new Map(), calls: [], fields: new Map(), gvars: new Map(), returns: new Map(), invocations: new Map(), forwards: new Map(), batches: new Map(), setters: new Map() };
 }
 
 interface Binding {
@@ -156,6 +158,8 @@ class Scope {
 }
 
 interface Frame {
+  /** Deferred calls, run in reverse order when the body ends. */
+  defers: Expr[];
   /** Named function owning the code (closures report as their enclosing function). */
   owner: FuncInfo;
   /** Id whose params/returns these are (the named function, or a closure id). */
@@ -170,6 +174,7 @@ export class Interpreter {
   private frame!: Frame;
   private scope!: Scope;
   private litDepth = 0;
+  private loopDepth = 0;
   private litCounter = 0;
   private litIds = new WeakMap<FuncIR, string>();
 
@@ -182,7 +187,7 @@ export class Interpreter {
   ) {}
 
   run(info: FuncInfo): void {
-    this.frame = { owner: info, fnId: info.id, isLit: false, resultNames: info.decl.resultNames };
+    this.frame = { owner: info, fnId: info.id, isLit: false, resultNames: info.decl.resultNames, defers: [] };
     this.scope = new Scope(null);
     this.litCounter = 0;
     const d = info.decl;
@@ -198,6 +203,7 @@ export class Interpreter {
     });
     try {
       this.block(d.body);
+      this.runDefers();
       this.finishLits();
     } catch (e) {
       if (!(e instanceof RangeError)) throw e;
@@ -217,7 +223,7 @@ export class Interpreter {
       file: v.file,
       decl: { params: [], results: [], resultNames: [], body: [], loc: [v.line, 1, v.line, 1], name: '<vars>', recvType: null, recvName: '' },
     };
-    this.frame = { owner, fnId: owner.id, isLit: false, resultNames: [] };
+    this.frame = { owner, fnId: owner.id, isLit: false, resultNames: [], defers: [] };
     this.scope = new Scope(null);
     const b = this.eval(v.v);
     this.recordAssign(this.facts.gvars, `${pkg.key}.${name}#init`, b.vals, v.line);
@@ -272,7 +278,8 @@ export class Interpreter {
         this.eval(s.e);
         return;
       case 'defer':
-        this.eval(s.e);
+        // Runs when the function returns: after everything the body does from here on.
+        this.frame.defers.push(s.e);
         return;
       case 'assign':
         this.assign(s);
@@ -310,7 +317,18 @@ export class Interpreter {
             this.block(s.body);
             this.block(s.post);
           };
-          this.branches([body, null]);
+          // Zero, one or (for loop-carried state such as a transaction re-begun every N rows) two iterations;
+          // nested loops beyond three levels run once, to stay linear.
+          const twice = (): void => {
+            body();
+            if (this.loopDepth < 3) body();
+          };
+          this.loopDepth++;
+          try {
+            this.branches([twice, null]);
+          } finally {
+            this.loopDepth--;
+          }
         });
         return;
       case 'switch':
@@ -331,6 +349,11 @@ export class Interpreter {
         return;
       }
     }
+  }
+
+  private runDefers(): void {
+    const ds = this.frame.defers.splice(0).reverse();
+    for (const e of ds) this.eval(e);
   }
 
   private recordReturn(vals: Val[][]): void {
@@ -515,11 +538,12 @@ export class Interpreter {
     this.litDepth++;
     try {
       this.scope = new Scope(lit.scope);
-      this.frame = { owner: lit.frame.owner, fnId: id, isLit: true, resultNames: lit.f.resultNames };
+      this.frame = { owner: lit.frame.owner, fnId: id, isLit: true, resultNames: lit.f.resultNames, defers: [] };
       lit.f.params.forEach((p, i) => {
         if (p.name && p.name !== '_') this.scope.vars.set(p.name, { vals: args[i]?.vals ?? [], type: p.type });
       });
       this.block(lit.f.body);
+      this.runDefers();
     } finally {
       this.litDepth--;
       this.scope = savedScope;
@@ -719,7 +743,12 @@ export class Interpreter {
         for (const b of a.slice(1)) for (const v of b.vals) items.push(...(v.t === 'list' ? v.items : [v]));
         return [{ vals: [{ t: 'list', items: union(items) }], type: a[0]?.type ?? '' }];
       }
-      case 'new':
+      case 'new': {
+        const a0 = e.a[0];
+        if (a0?.k === 'conv') return [{ vals: this.zeroOf(a0.t, e.loc[0]), type: '*' + a0.t }];
+        this.args(e);
+        return [];
+      }
       case 'make':
       case 'len':
       case 'cap':
@@ -954,9 +983,17 @@ export class Interpreter {
 
   private site(e: Extract<Expr, { k: 'call' }>, method: string, receiver: string, recv: Binding, recvExpr: Expr, sql: Val[], kind: RawSite['kind'], batch?: string): void {
     const vals = recv.vals.length ? recv.vals : kind === 'queue' ? [] : [{ t: 'unknown', type: recv.type, why: `the receiver ${receiver}` } as Val];
-    const s: RawSite = { owner: this.frame.owner.id, ownerName: this.frame.owner.name, pkg: this.frame.owner.pkg, file: this.frame.owner.file, loc: e.loc, sl: e.sl, method, receiver, recv: vals, sql, kind };
-    if (batch) s.batch = batch;
-    this.facts.sites.push(s);
+    const at = `${this.frame.owner.file.path}:${e.loc.join(':')}:${kind}`;
+    const prev = this.facts.siteIndex.get(at);
+    if (prev) {
+      prev.recv = union(prev.recv, vals);
+      prev.sql = union(prev.sql, sql);
+    } else {
+      const s: RawSite = { owner: this.frame.owner.id, ownerName: this.frame.owner.name, pkg: this.frame.owner.pkg, file: this.frame.owner.file, loc: e.loc, sl: e.sl, method, receiver, recv: vals, sql, kind };
+      if (batch) s.batch = batch;
+      this.facts.sites.push(s);
+      this.facts.siteIndex.set(at, s);
+    }
     // A transaction-local scope setting marks the handle variable as scoped from here on.
     if (kind === 'sql' && recvExpr.k === 'id') {
       const settings = localSettings(sql);
