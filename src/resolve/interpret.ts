@@ -201,9 +201,12 @@ export class Interpreter {
     d.resultNames.forEach((n, i) => {
       if (n) this.scope.vars.set(n, { vals: [], type: d.results[i] ?? '' });
     });
+    this.exits = new Map();
     try {
       this.block(d.body);
       this.runDefers();
+      this.noteExit();
+      for (const [i, settings] of this.exits) if (settings.length) this.addSetter(info.id, i, settings);
       this.finishLits();
     } catch (e) {
       if (!(e instanceof RangeError)) throw e;
@@ -356,7 +359,27 @@ export class Interpreter {
     for (const e of ds) this.eval(e);
   }
 
+  /**
+   * At each exit of a named function: the settings each parameter carries there. A function is a setter for a
+   * parameter (a helper that scopes the transaction it is given) only for the settings it sets on every path.
+   */
+  private noteExit(): void {
+    if (this.frame.isLit) return;
+    const d = this.frame.owner.decl;
+    d.params.forEach((p, i) => {
+      if (!p.name || p.name === '_' || p.type === 'string') return;
+      const b = this.scope.lookup(p.name);
+      const mine = b?.vals.filter((v): v is Extract<Val, { t: 'param' }> => v.t === 'param' && v.fn === this.frame.fnId && v.i === i) ?? [];
+      const here = mine.length ? mine.map((v) => v.settings).reduce((a, x) => a.filter((s) => x.includes(s))) : [];
+      const prev = this.exits.get(i);
+      this.exits.set(i, prev ? prev.filter((s) => here.includes(s)) : here);
+    });
+  }
+
+  private exits = new Map<number, string[]>();
+
   private recordReturn(vals: Val[][]): void {
+    this.noteExit();
     if (this.frame.isLit) return;
     const prev = this.facts.returns.get(this.frame.fnId) ?? [];
     const next = vals.map((v, i) => union(prev[i] ?? [], v));
@@ -1004,7 +1027,6 @@ export class Interpreter {
           for (const st of settings) vals2 = vals2.map((v) => withSetting(v, st));
           this.scope.assign(recvExpr.n, { vals: vals2, type: b.type });
           // Record the setter summary for parameters (a helper that scopes the tx it is given).
-          for (const v of b.vals) if (v.t === 'param' && v.fn === this.frame.fnId && !this.frame.isLit) this.addSetter(v.fn, v.i, settings);
         }
       }
     }
