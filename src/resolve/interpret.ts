@@ -931,7 +931,8 @@ export class Interpreter {
       // sqlx Get/Select: dest, query). A pointer (`&id` of a string) is a destination, not SQL.
       const sqlIdx = a.slice(0, 3).findIndex((b) => b.type === 'string' || (!b.type.startsWith('*') && b.vals.some((v) => v.t === 'str')));
       if (sqlIdx >= 0 && !recv.vals.some((v) => v.t === 'stmt')) {
-        const sql = a[sqlIdx]!.vals.filter((v) => v.t === 'str');
+        // Text known here, or a function result / struct field whose possible texts pass 2 looks up.
+        const sql = a[sqlIdx]!.vals.filter((v) => v.t === 'str' || v.t === 'ret' || v.t === 'field');
         this.site(e, m, receiverText, recv, f.x, sql.length ? sql : [hole(`SQL argument ${e.at[sqlIdx] ?? ''}`)], 'sql');
       }
       if (PREPARE_METHODS.has(m)) return [{ vals: [{ t: 'stmt' }], type: 'stmt' }, { vals: [], type: 'error' }];

@@ -239,7 +239,7 @@ export class Solver {
     }
     const out: SqlStatement[] = [];
     const seen = new Set<string>();
-    for (const v of t.sql) {
+    for (const v of this.sqlTexts(t.sql, 0)) {
       if (v.t !== 'str') continue;
       const parts = v.parts.map((p) => (typeof p === 'string' ? p : { hole: p.hole }));
       for (const s of classifySql({ parts })) {
@@ -250,6 +250,18 @@ export class Solver {
       }
     }
     return out;
+  }
+
+  /** SQL values with function results and struct fields replaced by the texts they can hold. */
+  private sqlTexts(vals: Val[], depth: number): Val[] {
+    const out: Val[] = [];
+    for (const v of vals) {
+      if (v.t === 'str') out.push(v);
+      else if (depth < 3 && v.t === 'ret') out.push(...this.sqlTexts(this.facts.returns.get(v.fn)?.[v.i] ?? [], depth + 1));
+      else if (depth < 3 && v.t === 'field') out.push(...this.sqlTexts(this.facts.fields.get(v.key)?.vals ?? [], depth + 1));
+    }
+    // A text built from the function's own parameters stays a hole here (its callers are not substituted).
+    return union(out.map((v) => (v.t === 'str' ? { t: 'str', parts: v.parts.map((p) => (typeof p === 'string' ? p : { hole: p.hole })) } : v)) as Val[]);
   }
 
   /** A write needs its function's `i`-th parameter scoped: check every call, moving up through parameters. */
