@@ -978,6 +978,13 @@ export class Interpreter {
     const target = this.program.method(recv.type, m);
     const a = this.args(e);
     if (target) return this.callInTree(e, target, a);
+    // A method of an interface of the tree: a call of every implementation in the tree.
+    const impls = this.program.implementations(recv.type, m);
+    if (impls.length) {
+      const results = impls.slice(0, 16).map((fn) => this.callInTree(e, fn, a));
+      const n = Math.max(...results.map((r) => r.length));
+      return Array.from({ length: n }, (_, i) => ({ vals: union(...results.map((r) => r[i]?.vals ?? [])), type: results.find((r) => r[i]?.type)?.[i]?.type ?? '' }));
+    }
     // A function-typed field or value: h.run(func(tx) {...})
     this.passFunctionArgs(e, `${receiverText}.${m}`, m, a);
     return [];

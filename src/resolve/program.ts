@@ -107,6 +107,35 @@ export class Program {
     return null;
   }
 
+  private methodSets: Map<string, Set<string>> | null = null;
+  private byMethodName: Map<string, FuncInfo[]> | null = null;
+
+  /**
+   * The methods of the tree an interface method call can reach: method `m` of every named type of the tree whose
+   * method set includes all of the interface's methods. Empty when `typeName` is not an interface of the tree.
+   */
+  implementations(typeName: string, m: string): FuncInfo[] {
+    const td = this.typeDecl(typeName);
+    const wanted = td?.decl.methods;
+    if (!td || !wanted?.includes(m)) return [];
+    if (!this.methodSets || !this.byMethodName) {
+      this.methodSets = new Map();
+      this.byMethodName = new Map();
+      for (const f of this.funcs.values()) {
+        if (!f.decl.recvType) continue;
+        const id = `${f.pkg.key}.${f.decl.recvType}`;
+        if (!this.methodSets.has(id)) this.methodSets.set(id, new Set());
+        this.methodSets.get(id)!.add(f.decl.name);
+        if (!this.byMethodName.has(f.decl.name)) this.byMethodName.set(f.decl.name, []);
+        this.byMethodName.get(f.decl.name)!.push(f);
+      }
+    }
+    return (this.byMethodName.get(m) ?? []).filter((f) => {
+      const set = this.methodSets!.get(`${f.pkg.key}.${f.decl.recvType}`);
+      return !!set && wanted.every((w) => set.has(w));
+    });
+  }
+
   /** Method `m` of a named type (following embedded fields). */
   method(typeName: string, m: string, depth = 0): FuncInfo | null {
     const td = this.typeDecl(typeName);
