@@ -1025,18 +1025,51 @@ export class Interpreter {
       this.facts.sites.push(s);
       this.facts.siteIndex.set(at, s);
     }
-    // A transaction-local scope setting marks the handle variable as scoped from here on.
-    if (kind === 'sql' && recvExpr.k === 'id') {
+    // A transaction-local scope setting marks the transaction as scoped from here on: every variable (and every
+    // struct literal's field) that holds the same transaction, not only the receiver's name (`q := tx`).
+    if (kind === 'sql') {
       const settings = localSettings(sql);
-      if (settings.length) {
-        const b = this.scope.lookup(recvExpr.n);
-        if (b) {
-          let vals2 = b.vals;
-          for (const st of settings) vals2 = vals2.map((v) => withSetting(v, st));
-          this.scope.assign(recvExpr.n, { vals: vals2, type: b.type });
-          // Record the setter summary for parameters (a helper that scopes the tx it is given).
+      if (settings.length) this.markScoped(vals, settings);
+    }
+  }
+
+  private markScoped(recv: Val[], settings: string[]): void {
+    const ident = (v: Val): string | null => ('settings' in v ? JSON.stringify({ ...v, settings: [] }) : null);
+    const ids = new Set(recv.map(ident).filter((x): x is string => x !== null));
+    if (!ids.size) return;
+    const update = (vals: Val[]): Val[] | null => {
+      let changed = false;
+      const out = vals.map((v) => {
+        const id = ident(v);
+        if (id && ids.has(id)) {
+          changed = true;
+          return settings.reduce((acc, st) => withSetting(acc, st), v);
         }
+        if (v.t === 'obj') {
+          for (const [f, fv] of Object.entries(v.fields)) {
+            const u = update(fv);
+            if (u) v.fields[f] = u;
+          }
+        }
+        return v;
+      });
+      return changed ? out : null;
+    };
+    // A transaction stored in a field or package variable and then scoped (a unit-of-work struct): the stored
+    // value is the scoped transaction.
+    for (const map of [this.facts.fields, this.facts.gvars]) {
+      for (const entry of map.values()) {
+        const u = update(entry.vals);
+        if (u) entry.vals = u;
       }
+    }
+    const names = new Set<string>();
+    for (let sc: Scope | null = this.scope; sc; sc = sc.parent) for (const n of sc.vars.keys()) names.add(n);
+    for (const n of names) {
+      const b = this.scope.lookup(n);
+      if (!b) continue;
+      const u = update(b.vals);
+      if (u) this.scope.assign(n, { vals: u, type: b.type });
     }
   }
 
