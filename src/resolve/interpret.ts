@@ -174,6 +174,7 @@ export class Interpreter {
   private frame!: Frame;
   private scope!: Scope;
   private litDepth = 0;
+  private boundCounter = 0;
   private loopDepth = 0;
   private litCounter = 0;
   private litIds = new WeakMap<FuncIR, string>();
@@ -671,6 +672,10 @@ export class Interpreter {
     if (!ft) {
       const m = this.program.method(base.type, e.n);
       if (m) return { vals: [{ t: 'fnref', fn: m.id }], type: 'func' };
+      // `exec := db.ExecContext`: a method value of a handle, called later.
+      if ((SQL_METHODS.has(e.n) || e.n === 'CopyFrom') && base.vals.some((v) => v.t !== 'str' && v.t !== 'list' && v.t !== 'fnlit' && v.t !== 'fnref')) {
+        return { vals: [{ t: 'bound', recv: base.vals, recvType: base.type, recvText: exprText(e.x), method: e.n }], type: 'func' };
+      }
     }
     return { vals: union(vals), type: ft?.type ?? '' };
   }
@@ -1140,7 +1145,14 @@ export class Interpreter {
     // Every function the value may be is called (a loop over []func{stepA, stepB} calls both).
     const results: Binding[][] = [];
     for (const v of fvals.flatMap((x) => (x.t === 'list' ? x.items : [x]))) {
-      if (v.t === 'fnlit') this.runLit(v.id, a);
+      if (v.t === 'bound') {
+        // Re-dispatch as the method call it stands for, on its bound receiver.
+        const recvVar = `\u0000bound${this.boundCounter++}`;
+        this.scope.vars.set(recvVar, { vals: v.recv, type: v.recvType });
+        const call: Extract<Expr, { k: 'call' }> = { ...e, f: { k: 'sel', x: { k: 'id', n: recvVar }, n: v.method }, txt: `${v.recvText}.${v.method}` };
+        results.push(this.callMethod(call, call.f as Extract<Expr, { k: 'sel' }>));
+        this.scope.vars.delete(recvVar);
+      } else if (v.t === 'fnlit') this.runLit(v.id, a);
       else if (v.t === 'fnref') {
         const fn = this.program.funcs.get(v.fn);
         if (fn) results.push(this.callInTree(e, fn, a));
@@ -1155,6 +1167,13 @@ export class Interpreter {
     const n = Math.max(...results.map((r) => r.length));
     return Array.from({ length: n }, (_, i) => ({ vals: union(...results.map((r) => r[i]?.vals ?? [])), type: results.find((r) => r[i]?.type)?.[i]?.type ?? '' }));
   }
+}
+
+/** Short source text of a simple receiver expression (for messages about bound method values). */
+function exprText(e: Expr): string {
+  if (e.k === 'id') return e.n;
+  if (e.k === 'sel') return `${exprText(e.x)}.${e.n}`;
+  return 'a handle';
 }
 
 const SQUIRREL = /(^|\/)Masterminds\/squirrel$|(^|\/)squirrel$/;

@@ -18,6 +18,8 @@ export type Val =
   | { t: 'batch'; id: string }
   | { t: 'obj'; type: string; fields: Record<string, Val[]> }
   | { t: 'fnlit'; id: string }
+  /** A driver method value (`exec := db.ExecContext`): calling it runs SQL on the bound receiver. */
+  | { t: 'bound'; recv: Val[]; recvType: string; recvText: string; method: string }
   | { t: 'fnref'; fn: string }
   | { t: 'param'; fn: string; i: number; type: string; name: string; settings: string[] }
   | { t: 'field'; key: string; type: string; settings: string[] }
