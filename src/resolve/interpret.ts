@@ -526,9 +526,14 @@ export class Interpreter {
         return this.composite(e);
       case 'idx': {
         const x = this.eval(e.x);
-        this.eval(e.i);
+        const key = this.eval(e.i);
+        // A literal key of a map literal picks its entry; any other key, every entry.
+        const k = key.vals.length === 1 && key.vals[0]!.t === 'str' && key.vals[0]!.parts.length === 1 && typeof key.vals[0]!.parts[0] === 'string' ? key.vals[0]!.parts[0] : null;
         const items: Val[] = [];
-        for (const v of x.vals) if (v.t === 'list') items.push(...v.items);
+        for (const v of x.vals) {
+          if (v.t === 'list') items.push(...v.items);
+          else if (v.t === 'obj' && v.type === 'map') items.push(...(k !== null && v.fields[k] ? v.fields[k]! : Object.values(v.fields).flat()));
+        }
         return { vals: union(items), type: x.type.startsWith('[]') ? x.type.slice(2) : '' };
       }
       case 'conv': {
@@ -627,12 +632,12 @@ export class Interpreter {
       // tenant-delete cascades live in package vars).
       // So is a package-level query builder (`var psql = sq.StatementBuilder.PlaceholderFormat(sq.Dollar)`).
       // Evaluated against scratch facts: reading a variable must not record its initialiser's calls again.
-      if (v.v && (v.v.k === 'str' || v.v.k === 'bin' || v.v.k === 'call' || v.v.k === 'sel' || (v.v.k === 'comp' && v.v.t.startsWith('[]')))) {
+      if (v.v && (v.v.k === 'str' || v.v.k === 'bin' || v.v.k === 'call' || v.v.k === 'sel' || (v.v.k === 'comp' && (v.v.t.startsWith('[]') || v.v.t === 'map')))) {
         const saved = this.facts;
         this.facts = emptyFacts();
         try {
           const r = this.eval(v.v);
-          vals.push(...r.vals.filter((x) => x.t === 'str' || x.t === 'list' || x.t === 'builder'));
+          vals.push(...r.vals.filter((x) => x.t === 'str' || x.t === 'list' || x.t === 'builder' || (x.t === 'obj' && x.type === 'map')));
         } finally {
           this.facts = saved;
         }
@@ -695,6 +700,16 @@ export class Interpreter {
       }
       return { vals: union(combos.map((items) => ({ t: 'list', items }) as Val)), type: e.t };
     }
+    if (e.t === 'map') {
+      // map[string]T{"k": v, ...}: entries by their literal key (SQL tables, handler tables).
+      const fields: Record<string, Val[]> = {};
+      for (const [k, x] of e.kv) {
+        const key = /^"(.*)"$|^`(.*)`$/.exec(k);
+        const name = key ? (key[1] ?? key[2] ?? k) : k;
+        fields[name] = union(fields[name] ?? [], this.eval(x).vals);
+      }
+      return { vals: [{ t: 'obj', type: 'map', fields }], type: 'map' };
+    }
     if (e.t.startsWith('[]') || e.t === '?') {
       const items = e.el.map((x) => this.eval(x).vals).flat();
       return { vals: [{ t: 'list', items: union(items) }], type: e.t };
@@ -737,8 +752,13 @@ export class Interpreter {
       this.runLit(id, args);
       return [];
     }
-    // F[T](...): an explicitly instantiated generic function is a call of F.
-    if (f.k === 'idx' && (f.x.k === 'id' || f.x.k === 'sel')) return this.call({ ...e, f: f.x });
+    if (f.k === 'idx') {
+      // handlers[kind](tx): every function the table can hold is called.
+      const fv = this.eval(f);
+      if (fv.vals.length) return this.invokeValues(e, fv.vals, this.args(e));
+      // F[T](...): an explicitly instantiated generic function is a call of F.
+      if (f.x.k === 'id' || f.x.k === 'sel') return this.call({ ...e, f: f.x });
+    }
     if (f.k === 'id') return this.callIdent(e, f.n);
     if (f.k === 'sel') {
       if (f.x.k === 'id' && !this.scope.lookup(f.x.n)) {
@@ -1144,7 +1164,7 @@ export class Interpreter {
   private invokeValues(e: Extract<Expr, { k: 'call' }>, fvals: Val[], a: Binding[]): Binding[] {
     // Every function the value may be is called (a loop over []func{stepA, stepB} calls both).
     const results: Binding[][] = [];
-    for (const v of fvals.flatMap((x) => (x.t === 'list' ? x.items : [x]))) {
+    for (const v of fvals.flatMap((x) => (x.t === 'list' ? x.items : x.t === 'obj' && x.type === 'map' ? Object.values(x.fields).flat() : [x]))) {
       if (v.t === 'bound') {
         // Re-dispatch as the method call it stands for, on its bound receiver.
         const recvVar = `\u0000bound${this.boundCounter++}`;
