@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tree as makeTree } from './helpers/tree.js';
 import {
   configSchema,
   defaultConfig,
@@ -16,26 +16,8 @@ import {
 import { ConfigError } from '../src/errors.js';
 import { nodeHost } from '../src/host.js';
 
-const temps: string[] = [];
-afterEach(() => {
-  for (const d of temps.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
 
-/** A temp directory populated with `files` (path -> content; a trailing '/' makes a directory). */
-function tree(files: Record<string, string>): string {
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'rlscov-config-')));
-  temps.push(dir);
-  for (const [rel, content] of Object.entries(files)) {
-    const abs = path.join(dir, rel);
-    if (rel.endsWith('/')) {
-      fs.mkdirSync(abs, { recursive: true });
-    } else {
-      fs.mkdirSync(path.dirname(abs), { recursive: true });
-      fs.writeFileSync(abs, content);
-    }
-  }
-  return dir;
-}
+const tree = (files: Record<string, string>): string => makeTree('rlscov-config-', files);
 
 /** Loads `text` as `name` in a fresh directory and returns the ConfigError's message (fails if it loads). */
 function loadError(name: string, text: string, cwdRel = ''): ConfigError {
