@@ -79,7 +79,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
             .conflicts('new-from-rev', 'new-from-merge-base'),
         async (a) => {
           const plan = planScan(a, io.cwd); // git and baseline problems fail (exit 2) before the analysis
-          const result = await runAnalysis(a, io, { noSuppressions: a.suppressions === false });
+          // Only the JSON report shows what the tree defines (wrappers, admin handles): skip computing it otherwise.
+          const result = await runAnalysis(a, io, { noSuppressions: a.suppressions === false, discover: a.format === 'json' });
           const out = finishScan(plan, result, {
             format: a.format,
             failOn: a['fail-on'],
@@ -111,7 +112,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
             return;
           }
           const plan = planScan({ baseline: a.baseline }, io.cwd, files);
-          const result = await runAnalysis({ ...a, paths: ['.'] }, io, {});
+          const result = await runAnalysis({ ...a, paths: ['.'] }, io, { discover: false });
           const out = finishScan(plan, result, {
             format: a.format,
             failOn: a['fail-on'],

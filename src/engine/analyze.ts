@@ -83,7 +83,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   const runKey = hashText(
     TOOL_VERSION,
     JSON.stringify(config),
-    JSON.stringify({ only: opts.onlyRules ?? null, ns: opts.noSuppressions ?? false, pf: opts.prefilter !== false, catalog: catalogMode }),
+    JSON.stringify({ only: opts.onlyRules ?? null, ns: opts.noSuppressions ?? false, pf: opts.prefilter !== false, catalog: catalogMode, disc: opts.discover !== false }),
     ...migrationTexts.map((m) => hashText(m.path, m.text)),
     ...sources.map((s) => s.key),
     ...fileErrors.map((f) => f.file + f.message),
@@ -181,7 +181,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
       verdicts,
       findingsByRule,
     },
-    discovered: solver.discovered([...adminOpeners]),
+    ...(opts.discover !== false ? { discovered: solver.discovered([...adminOpeners]) } : {}),
   };
   if (cache && !databaseUrl) {
     cache.setLastRun(runKey, result);

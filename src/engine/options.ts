@@ -25,6 +25,8 @@ export interface AnalyzeOptions {
   workers?: number;
   /** Parse only files that can matter (default true); false parses every file. */
   prefilter?: boolean;
+  /** Compute RunResult.discovered (wrappers, admin handles; default true). Reports that do not show it skip it. */
+  discover?: boolean;
   /**
    * Read the catalog from this live database (postgres://...) instead of the migrations; overrides the config's
    * `database.url` (the CLI passes --database-url, else RLSCOV_DATABASE_URL). Failures throw DatabaseError.
