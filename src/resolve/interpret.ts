@@ -958,7 +958,7 @@ export class Interpreter {
       if (sqlIdx >= 0 && !recv.vals.some((v) => v.t === 'stmt')) {
         // Text known here, or a function result / struct field whose possible texts pass 2 looks up.
         const sql = a[sqlIdx]!.vals.filter((v) => v.t === 'str' || v.t === 'ret' || v.t === 'field');
-        this.site(e, m, receiverText, recv, f.x, sql.length ? sql : [hole(`SQL argument ${e.at[sqlIdx] ?? ''}`)], 'sql');
+        this.site(e, m, receiverText, recv, f.x, sql.length ? sql : [hole(`SQL argument ${e.at[sqlIdx] ?? ''}`)], 'sql', undefined, a.slice(sqlIdx + 1));
       }
       if (PREPARE_METHODS.has(m)) return [{ vals: [{ t: 'stmt' }], type: 'stmt' }, { vals: [], type: 'error' }];
       return [{ vals: [], type: '' }, { vals: [], type: 'error' }];
@@ -1037,7 +1037,7 @@ export class Interpreter {
     return next((b) => b);
   }
 
-  private site(e: Extract<Expr, { k: 'call' }>, method: string, receiver: string, recv: Binding, recvExpr: Expr, sql: Val[], kind: RawSite['kind'], batch?: string): void {
+  private site(e: Extract<Expr, { k: 'call' }>, method: string, receiver: string, recv: Binding, recvExpr: Expr, sql: Val[], kind: RawSite['kind'], batch?: string, sqlArgs: Binding[] = []): void {
     const vals = recv.vals.length ? recv.vals : kind === 'queue' ? [] : [{ t: 'unknown', type: recv.type, why: `the receiver ${receiver}` } as Val];
     const at = `${this.frame.owner.file.path}:${e.loc.join(':')}:${kind}`;
     const prev = this.facts.siteIndex.get(at);
@@ -1053,7 +1053,7 @@ export class Interpreter {
     // A transaction-local scope setting marks the transaction as scoped from here on: every variable (and every
     // struct literal's field) that holds the same transaction, not only the receiver's name (`q := tx`).
     if (kind === 'sql') {
-      const settings = localSettings(sql);
+      const settings = localSettings(sql, sqlArgs);
       if (settings.length) this.markScoped(vals, settings);
     }
   }
@@ -1210,8 +1210,11 @@ function builderSql(b: Extract<Val, { t: 'builder' }>): Val[] {
   return tables.map((t) => mkStr([head, ...asParts(t, 'table of the query builder'), tail]));
 }
 
-/** Settings a set of SQL texts sets transaction-locally (set_config(..., true), SET LOCAL). */
-export function localSettings(sql: Val[]): string[] {
+/**
+ * Settings a set of SQL texts sets transaction-locally (set_config(..., true), SET LOCAL). A setting named by a
+ * placeholder (`set_config($1, $2, true)`) takes its name from the matching argument of the call.
+ */
+export function localSettings(sql: Val[], args: Array<{ vals: Val[] }> = []): string[] {
   const out = new Set<string>();
   for (const v of sql) {
     if (v.t !== 'str') continue;
@@ -1219,6 +1222,11 @@ export function localSettings(sql: Val[]): string[] {
     if (!/set_config|\bset\s+local\b/i.test(text)) continue;
     for (const st of classifySql({ parts: v.parts.map((p) => (typeof p === 'string' ? p : { hole: p.hole })) })) {
       for (const s of st.scopeSettings) if (s.local === true && s.name) out.add(s.name);
+    }
+    for (const m of text.matchAll(/set_config\s*\(\s*\$(\d+)\s*,[^,]*,\s*true\s*\)/gi)) {
+      for (const a of args[Number(m[1]) - 1]?.vals ?? []) {
+        if (a.t === 'str' && a.parts.length === 1 && typeof a.parts[0] === 'string') out.add(a.parts[0].toLowerCase());
+      }
     }
   }
   return [...out].sort();
