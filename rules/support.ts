@@ -1,6 +1,6 @@
 // Helpers shared by the rules: what each verb does under RLS, and how to describe a handle and a table's origin.
 import type { Catalog, Evidence, HandleVerdict, SqlWrite } from '../src/model.js';
-import type { ClassifiedSite } from '../src/engine/rule.js';
+import { handleSatisfies, type ClassifiedSite } from '../src/engine/rule.js';
 
 /** What Postgres does to this write when it runs outside an org scope (measured on PostgreSQL 15). */
 export function consequence(w: SqlWrite): string {
@@ -41,11 +41,6 @@ export function verbPhrase(w: SqlWrite): string {
 export const FIX_SCOPE =
   'run it on the transaction an org-scope wrapper hands its closure (WithOrgScope(ctx, db, orgID, func(tx *sql.Tx) error { ... tx.ExecContext(...) })), or on the admin pool from OpenPlatformAdminConnection() if the write is deliberately cross-org';
 
-/** The first handle that does not make the write safe, for the message. */
-export function worstHandle(site: ClassifiedSite, ok: (h: HandleVerdict) => boolean): HandleVerdict | undefined {
-  return site.handles.find((h) => h.kind !== 'handleParam' && !ok(h));
-}
-
 export function tableEvidence(catalog: Catalog, table: string): Evidence[] {
   const t = catalog.tables[table];
   if (!t) return [];
@@ -72,12 +67,8 @@ export function scopeAlternatives(catalog: Catalog, table: string): string[][] {
   return [[catalog.scopeSettings.includes('app.current_org_id') ? 'app.current_org_id' : catalog.scopeSettings[0] ?? 'app.current_org_id']];
 }
 
-/** Whether a handle makes a write into tables with these alternatives safe. */
-export function satisfiesTables(h: HandleVerdict, tables: string[][][]): boolean {
-  if (h.kind === 'adminPool') return true;
-  if (h.kind !== 'scopedTx' && h.kind !== 'unscopedTx') return false;
-  return tables.every((alts) => alts.some((alt) => alt.every((s) => h.settings.includes(s))));
-}
+/** Whether a handle makes a write into tables with these alternatives safe (the engine's own predicate). */
+export const satisfiesTables = handleSatisfies;
 
 /** The settings a handle still lacks for the alternative it comes closest to. */
 export function missingSettings(h: HandleVerdict, alts: string[][]): string[] {

@@ -17,4 +17,3 @@ function readVersion(): string {
 }
 
 export const TOOL_VERSION = readVersion();
-export const INFORMATION_URI = 'https://github.com/rlscov/rlscov';

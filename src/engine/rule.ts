@@ -1,6 +1,6 @@
 // The shape of a rule. Each rule is one module under rules/ that default-exports `defineRule({...})`; its
 // documentation lives in `meta.docs` and generates `rlscov explain`, the README's rule section and SARIF help.
-import type { Catalog, Evidence, RuleLevel, Severity, SiteVerdict, Span, WriteSite } from '../model.js';
+import type { Catalog, Evidence, HandleVerdict, RuleLevel, Severity, SiteVerdict, Span, WriteSite } from '../model.js';
 
 export interface RuleDocs {
   /** One line, no trailing period: the SARIF shortDescription and `rlscov rules` title. */
@@ -49,7 +49,7 @@ export interface HelperCallViolation {
   argIndex: number;
   argText: string;
   /** The handle passed, as seen at the call. */
-  handle: import('../model.js').HandleVerdict;
+  handle: HandleVerdict;
   /** The kind of handle the callee's writes need. */
   needs: 'scopedTx' | 'adminPool';
   /** Settings the callee's writes need set (for scoped transactions). */
@@ -99,3 +99,21 @@ export interface Rule {
 export function defineRule(rule: Rule): Rule {
   return rule;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The one predicate for "is this write safe on this handle", shared by resolution (helper requirements, site
+// verdicts) and the rules (messages). `tables` holds, per gated table, the alternative sets of settings its
+// (permissive, OR-ed) policies read: setting everything one of them reads satisfies that table.
+
+/** Transaction-local settings cover the write when, for every gated table, they include one alternative. */
+export function settingsCover(have: readonly string[], tables: readonly (readonly (readonly string[])[])[]): boolean {
+  return tables.length > 0 && tables.every((alts) => alts.some((alt) => alt.every((s) => have.includes(s))));
+}
+
+/** The admin pool always satisfies; a transaction when its settings cover the tables; anything else never. */
+export function handleSatisfies(h: HandleVerdict, tables: readonly (readonly (readonly string[])[])[]): boolean {
+  if (h.kind === 'adminPool') return true;
+  if (h.kind === 'scopedTx' || h.kind === 'unscopedTx') return settingsCover(h.settings, tables);
+  return false;
+}
+

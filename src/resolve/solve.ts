@@ -5,7 +5,7 @@
 //   moving up while callers pass their own parameters; with no caller in the tree the write stands alone (RLS001);
 // - SQL parameters (`execWithRetry(db, q)`): each call becomes a write site with the caller's SQL.
 import type { DiscoveredFacts, Evidence, HandleVerdict, Span, SqlStatement, WriteSite } from '../model.js';
-import type { HelperCallViolation } from '../engine/rule.js';
+import { handleSatisfies, settingsCover, type HelperCallViolation } from '../engine/rule.js';
 import { classifySql } from '../sql/index.js';
 import { isPoolType, isTxType, shortType, wrapperSettings } from './drivers.js';
 import type { Facts, RawCall, RawSite } from './interpret.js';
@@ -522,14 +522,11 @@ function addSettings(v: Val, settings: string[]): Val {
 
 /** Transaction-local settings satisfy a write when, for every gated table, they cover one of its policies. */
 function settingsSatisfy(have: string[], need: WriteNeed): boolean {
-  return need.tables.length > 0 && need.tables.every((alts) => alts.some((alt) => alt.every((s) => have.includes(s))));
+  return settingsCover(have, need.tables);
 }
 
 export function satisfies(h: HandleVerdict, need: WriteNeed): boolean {
-  if (!need.gated) return true;
-  if (h.kind === 'adminPool') return true;
-  if (h.kind === 'scopedTx' || h.kind === 'unscopedTx') return settingsSatisfy(h.settings, need);
-  return false;
+  return !need.gated || handleSatisfies(h, need.tables);
 }
 
 function txVerdict(settings: string[], ev: Evidence[], description: string): Concrete {

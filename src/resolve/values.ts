@@ -137,9 +137,6 @@ export function mkStr(parts: Part[]): Val {
   return { t: 'str', parts: normParts(parts) };
 }
 
-export function isHandleVal(v: Val): boolean {
-  return v.t === 'tx' || v.t === 'pool' || v.t === 'param' || v.t === 'field' || v.t === 'gvar' || v.t === 'ret' || v.t === 'cb' || v.t === 'unknown' || v.t === 'obj';
-}
 
 /** Adds a transaction-local setting to every value that can carry one. */
 export function withSetting(v: Val, setting: string): Val {
