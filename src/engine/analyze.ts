@@ -257,10 +257,11 @@ async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text:
     if (toParse.length) {
       const out = await lowerAll(toParse, o.workers);
       parsed += out.irs.length;
+      const keyOf = new Map(inputs.map((s) => [s.rel, s.key]));
       for (const ir of out.irs) {
         files.push(ir);
-        const src = inputs.find((s) => s.rel === ir.path);
-        if (src) o.cache?.set(src.key, ir);
+        const key = keyOf.get(ir.path);
+        if (key) o.cache?.set(key, ir);
       }
       for (const f of out.failures) o.problems.push({ file: f.path, message: `could not be analysed: ${f.message}` });
     }
