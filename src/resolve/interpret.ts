@@ -1006,9 +1006,7 @@ export class Interpreter {
     // A method of an interface of the tree: a call of every implementation in the tree.
     const impls = this.program.implementations(recv.type, m);
     if (impls.length) {
-      const results = impls.slice(0, 16).map((fn) => this.callInTree(e, fn, a));
-      const n = Math.max(...results.map((r) => r.length));
-      return Array.from({ length: n }, (_, i) => ({ vals: union(...results.map((r) => r[i]?.vals ?? [])), type: results.find((r) => r[i]?.type)?.[i]?.type ?? '' }));
+      return mergeResults(impls.slice(0, 16).map((fn) => this.callInTree(e, fn, a)));
     }
     // A function-typed field or value: h.run(func(tx) {...})
     this.passFunctionArgs(e, `${receiverText}.${m}`, m, a);
@@ -1183,10 +1181,15 @@ export class Interpreter {
         this.facts.invocations.set(key, list);
       }
     }
-    if (results.length <= 1) return results[0] ?? [];
-    const n = Math.max(...results.map((r) => r.length));
-    return Array.from({ length: n }, (_, i) => ({ vals: union(...results.map((r) => r[i]?.vals ?? [])), type: results.find((r) => r[i]?.type)?.[i]?.type ?? '' }));
+    return mergeResults(results);
   }
+}
+
+/** The results of calling one of several functions: per result position, the union of what each returns. */
+function mergeResults(results: Binding[][]): Binding[] {
+  if (results.length <= 1) return results[0] ?? [];
+  const n = Math.max(...results.map((r) => r.length));
+  return Array.from({ length: n }, (_, i) => ({ vals: union(...results.map((r) => r[i]?.vals ?? [])), type: results.find((r) => r[i]?.type)?.[i]?.type ?? '' }));
 }
 
 /** Short source text of a simple receiver expression (for messages about bound method values). */
