@@ -1,8 +1,10 @@
 // Lowers a tree-sitter-go tree to the IR in ir.ts. Pure: takes source text, returns data. Tolerates ERROR nodes
 // (tree-sitter's error recovery): whatever it cannot read becomes `unk` and lowering goes on.
-import type { SyntaxNode } from 'tree-sitter';
+import type { SyntaxNode as TreeSitterNode } from 'tree-sitter';
 import type { DirectiveIR, Expr, FileIR, FuncDeclIR, FuncIR, Loc, ParamIR, Stmt, TypeDeclIR, TypeIR } from './ir.js';
+import { GoSyntaxError, parseGoFile } from './goparser.js';
 import { parseGo } from './parse.js';
+import type { SyntaxNodeLike as SyntaxNode } from './syntax.js';
 
 const MAX_DEPTH = 400;
 const TEXT_MAX = 80;
@@ -13,10 +15,24 @@ export interface LowerInput {
   pkgKey: string;
 }
 
-export function lowerGoFile(input: LowerInput): FileIR {
-  const tree = parseGo(input.source);
-  const l = new Lowerer(input);
-  return l.file(tree.rootNode);
+/**
+ * Which parser reads the file. `auto`: the hand-written parser (goparser.ts), and tree-sitter-go when the file
+ * has a syntax error it gives up on (tree-sitter's error recovery keeps the rest of the file). The other two
+ * force one parser (the parser equivalence test and `bench/parser-diff.ts` compare them).
+ */
+export type ParserChoice = 'auto' | 'goparser' | 'tree-sitter';
+
+export function lowerGoFile(input: LowerInput, parser: ParserChoice = 'auto'): FileIR {
+  let root: SyntaxNode | null = null;
+  if (parser !== 'tree-sitter') {
+    try {
+      root = parseGoFile(input.source);
+    } catch (e) {
+      if (!(e instanceof GoSyntaxError) || parser === 'goparser') throw e;
+    }
+  }
+  root ??= parseGo(input.source).rootNode;
+  return new Lowerer(input).file(root);
 }
 
 function loc(n: SyntaxNode): Loc {
@@ -91,7 +107,7 @@ class Lowerer {
         if (d) out.directives.push(d);
       }
     }
-    if (root.hasError) this.collectErrors(root, out);
+    if (root.hasError) this.collectErrors(root as TreeSitterNode, out); // only tree-sitter trees have errors
     for (const n of root.namedChildren) {
       try {
         this.topLevel(n, out);
@@ -103,7 +119,7 @@ class Lowerer {
     return out;
   }
 
-  private collectErrors(root: SyntaxNode, out: FileIR): void {
+  private collectErrors(root: TreeSitterNode, out: FileIR): void {
     // Iterative walk (deep trees must not overflow the stack), descending only into subtrees with errors.
     const cursor = root.walk();
     for (;;) {
@@ -162,7 +178,7 @@ class Lowerer {
         return;
       case 'var_declaration':
         for (const spec of varSpecs(n)) {
-          const names = spec.childrenForFieldName('name').map((c) => c.text);
+          const names = specNames(spec).map((c) => c.text);
           const t = spec.childForFieldName('type');
           const vals = this.exprList(spec.childForFieldName('value'));
           names.forEach((nm, i) => {
@@ -191,7 +207,7 @@ class Lowerer {
     let prev: Expr[] = [];
     for (const spec of n.namedChildren) {
       if (spec.type !== 'const_spec') continue;
-      const names = spec.childrenForFieldName('name').map((c) => c.text);
+      const names = specNames(spec).map((c) => c.text);
       const valueNode = spec.childForFieldName('value');
       const vals = valueNode ? this.exprList(valueNode) : prev;
       prev = vals;
@@ -368,7 +384,7 @@ class Lowerer {
       case 'var_declaration': {
         const stmts: Stmt[] = [];
         for (const spec of varSpecs(n)) {
-          const names = spec.childrenForFieldName('name').map((c) => ({ k: 'id', n: c.text }) as Expr);
+          const names = specNames(spec).map((c) => ({ k: 'id', n: c.text }) as Expr);
           const t = spec.childForFieldName('type');
           stmts.push({ k: 'assign', op: 'var', l: names, r: this.exprList(spec.childForFieldName('value')), t: t ? this.type(t) : '', line });
         }
@@ -378,7 +394,7 @@ class Lowerer {
         const stmts: Stmt[] = [];
         for (const spec of n.namedChildren) {
           if (spec.type !== 'const_spec') continue;
-          const names = spec.childrenForFieldName('name').map((c) => ({ k: 'id', n: c.text }) as Expr);
+          const names = specNames(spec).map((c) => ({ k: 'id', n: c.text }) as Expr);
           stmts.push({ k: 'assign', op: 'var', l: names, r: this.exprList(spec.childForFieldName('value')), t: '', line });
         }
         return { k: 'block', b: stmts };
@@ -606,6 +622,14 @@ function nonNull<T>(xs: Array<T | null>): T[] {
 
 function isStatement(n: SyntaxNode): boolean {
   return n.type.endsWith('_statement') || n.type.endsWith('_declaration') || n.type === 'block';
+}
+
+/**
+ * The names a const or var spec declares. tree-sitter-go puts the field on the whole `a, b` sequence, commas
+ * included, so the anonymous commas are dropped here.
+ */
+function specNames(spec: SyntaxNode): SyntaxNode[] {
+  return spec.childrenForFieldName('name').filter((c) => c.isNamed);
 }
 
 function varSpecs(n: SyntaxNode): SyntaxNode[] {

@@ -1,15 +1,17 @@
-// tree-sitter-go parsing. One parser per thread, reused (creating one costs more than parsing a small file).
+// tree-sitter-go parsing, for files the hand-written parser (goparser.ts) gives up on: its error recovery keeps
+// the rest of a broken file analysable. Loaded on first use (the native binding costs ~40 ms to load), one parser
+// per thread, reused (creating one costs more than parsing a small file).
 import { createRequire } from 'node:module';
 import type ParserT from 'tree-sitter';
 
 const require = createRequire(import.meta.url);
-const Parser = require('tree-sitter') as typeof ParserT;
-const Go = require('tree-sitter-go') as ParserT.Language;
 
 let parser: ParserT | null = null;
 
 export function parseGo(source: string): ParserT.Tree {
   if (!parser) {
+    const Parser = require('tree-sitter') as typeof ParserT;
+    const Go = require('tree-sitter-go') as ParserT.Language;
     parser = new Parser();
     parser.setLanguage(Go);
   }
