@@ -99,6 +99,18 @@ describe('exit codes', () => {
     expect(r.err).toBe('');
   });
 
+  it('writes stage times to stderr with RLSCOV_TIMING=1, leaving the report alone', async () => {
+    let out = '';
+    let err = '';
+    const io: Io = { stdout: (s) => (out += s), stderr: (s) => (err += s), cwd: REPO, isTTY: false, env: { RLSCOV_TIMING: '1' } };
+    const code = await main(['scan', SAMPLE_FORK, '--no-cache'], io);
+    expect(code).toBe(1);
+    expect(out).toMatch(/error RLS001 /);
+    expect(err).toMatch(/^rlscov timing \(process up [\d.]+ s\):\n/);
+    for (const stage of ['discover', 'read', 'catalog', 'parse', 'interpret', 'solve', 'rules']) expect(err).toMatch(new RegExp(`^  ${stage} +\\d+ ms$`, 'm'));
+    expect((await run(['scan', SAMPLE_FORK])).err).toBe('');
+  });
+
   it('means scan when no sub-command is given', async () => {
     const r = await run([SAMPLE_FORK]);
     expect(r.code).toBe(1);

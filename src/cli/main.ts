@@ -43,7 +43,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       .option('root', { type: 'string', describe: 'directory reported paths are relative to (default: current directory)' })
       .option('cache', { type: 'boolean', default: true, describe: 'reuse per-file facts and unchanged results from the cache; --no-cache analyses from scratch' })
       .option('cache-dir', { type: 'string', describe: 'cache directory (default: $RLSCOV_CACHE_DIR, else $XDG_CACHE_HOME/rlscov or ~/.cache/rlscov)' })
-      .option('workers', { type: 'number', describe: 'parser threads (default: up to 4 by CPU count; 0 parses in-process)' })
+      .option('workers', { type: 'number', describe: 'parser worker threads (default 0: parse in-process, the fastest on a few cores)' })
       .option('prefilter', { type: 'boolean', default: true, describe: 'parse only files that can matter; --no-prefilter parses every file' })
       .option('database-url', { type: 'string', describe: 'read the RLS catalog from this live database, read-only (default: $RLSCOV_DATABASE_URL, else database.url in the config); compared with the migrations when there are any' })
       .option('catalog', { choices: ['static', 'exact'] as const, describe: 'how migrations become the catalog: static (fold, default) or exact (executed in embedded Postgres, cached)' });
@@ -220,7 +220,7 @@ async function runAnalysis(a: Record<string, unknown>, io: Io, extra: Partial<An
   const databaseUrl = (a['database-url'] as string | undefined) || io.env['RLSCOV_DATABASE_URL'];
   if (databaseUrl) opts.databaseUrl = databaseUrl;
   if (a['catalog']) opts.catalogMode = a['catalog'] as 'static' | 'exact';
-  return analyze(opts, { env: io.env });
+  return analyze(opts, { env: io.env, timingSink: io.stderr });
 }
 
 function readSources(result: RunResult): Map<string, string> {

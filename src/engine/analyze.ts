@@ -6,7 +6,7 @@ import { nodeHost, type Host } from '../host.js';
 import { discoverFiles } from '../discover/index.js';
 import type { FileIR } from '../go/ir.js';
 import type { LowerInput } from '../go/lower.js';
-import { defaultWorkers, lowerAll } from '../go/pool.js';
+import { defaultWorkers, LowerPool } from '../go/pool.js';
 import { defaultCacheDir, FactsCache, hashText } from '../cache/cache.js';
 import { importsOf, seedMatcher } from '../discover/prefilter.js';
 import { applyTableOverrides, buildCatalogFromMigrations, builtinCatalog, isRollbackMigration, orderMigrations } from '../catalog/index.js';
@@ -30,10 +30,30 @@ export interface AnalyzeDeps {
   host?: Host;
   /** Environment (for the cache directory: RLSCOV_CACHE_DIR, XDG_CACHE_HOME). */
   env?: Record<string, string | undefined>;
+  /** Where RLSCOV_TIMING=1 writes its stage times (the CLI passes stderr). */
+  timingSink?: (line: string) => void;
+}
+
+/**
+ * RLSCOV_TIMING=1: wall time of each pipeline stage, written when the run ends (like ESLint's TIMING). A stage
+ * ends where the next one is marked.
+ */
+function stageTimer(sink: ((line: string) => void) | null): { mark: (name: string) => void; done: () => void } {
+  if (!sink) return { mark: () => {}, done: () => {} };
+  const marks: Array<[string, number]> = [['start', performance.now()]];
+  return {
+    mark: (name) => marks.push([name, performance.now()]),
+    done: () => {
+      marks.push(['end', performance.now()]);
+      const rows = marks.slice(0, -1).map(([name, t], i) => `  ${name.padEnd(12)} ${(marks[i + 1]![1] - t).toFixed(0).padStart(6)} ms`);
+      sink(`rlscov timing (process up ${(performance.now() / 1000).toFixed(2)} s):\n${rows.join('\n')}\n`);
+    },
+  };
 }
 
 export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Promise<RunResult> {
   const host = deps.host ?? nodeHost;
+  const stage = stageTimer(deps.env?.['RLSCOV_TIMING'] && deps.timingSink ? deps.timingSink : null);
   const cwd = opts.cwd;
   const paths = (opts.paths.length ? opts.paths : ['.']).map((p) => resolvePath(cwd, p));
   const config: Config = opts.config ?? loadConfig(host, opts.configPath ? resolvePath(cwd, opts.configPath) : findConfig(host, firstDir(host, paths[0]!)), cwd);
@@ -43,6 +63,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   const root = resolvePath(cwd, opts.root ?? defaultRoot(host, cwd, paths));
   const rel = (abs: string): string => relative(root, abs).split(sep).join('/') || '.';
 
+  stage.mark('discover');
   const found = await discoverFiles(host, {
     paths,
     root,
@@ -64,6 +85,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
       fileErrors.push({ file: p, message: `cannot read migration: ${(e as Error).message}` });
     }
   }
+  stage.mark('read');
   // Read every file once; the whole-run cache answers an unchanged tree without parsing or analysing.
   const modules = new ModuleMap(host, root);
   const sources: Array<{ rel: string; pkgKey: string; text: string; key: string }> = [];
@@ -91,9 +113,11 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   // A live database can change between runs with the same inputs: never answer it from the whole-run cache.
   const cachedRun = databaseUrl ? null : cache?.lastRun(runKey);
   if (cachedRun && cache) {
+    stage.done();
     return { ...cachedRun, summary: { ...cachedRun.summary, filesParsed: 0, cache: { filesFromCache: cachedRun.summary.filesParsed + (cachedRun.summary.cache?.filesFromCache ?? 0), wholeRun: true } } };
   }
 
+  stage.mark('catalog');
   await loadSqlParser();
   const defaultSetting = config.scopeSettings[0] ?? 'app.current_org_id';
   let catalog: Catalog = await buildCatalog(migrationTexts, {
@@ -107,6 +131,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
 
   const adminOpeners = new Set([...DEFAULT_ADMIN_OPENERS, ...config.adminOpeners]);
   const wrappers = new Set([...DEFAULT_WRAPPERS, ...config.wrappers.map((w) => w.slice(w.lastIndexOf('.') + 1)), ...config.wrappers]);
+  stage.mark('parse');
   const { files, parsed, fromCache } = await parseRelevant(sources, {
     cache,
     workers: opts.workers ?? defaultWorkers(),
@@ -123,13 +148,16 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   syntaxErrors.sort((a, b) => a.file.localeCompare(b.file));
 
   // Resolve.
+  stage.mark('interpret');
   const program = new Program(files.sort((a, b) => a.path.localeCompare(b.path)));
   const facts = interpretAll(program, adminOpeners, fileErrors);
+  stage.mark('solve');
   const needs = makeNeeds(catalog);
   const solver = new Solver(program, facts, { wrappers, defaultSetting, needs });
   const solved = solver.solve();
 
   // Classify.
+  stage.mark('rules');
   const sites: ClassifiedSite[] = solved.sites.map((s) => ({ ...s, verdict: verdictOf(s, needs(s.statements), catalog) }));
   const siteByObj = new Map<WriteSite, ClassifiedSite>();
   solved.sites.forEach((s, i) => siteByObj.set(s, sites[i]!));
@@ -184,9 +212,11 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
     ...(opts.discover !== false ? { discovered: solver.discovered([...adminOpeners]) } : {}),
   };
   if (cache && !databaseUrl) {
+    stage.mark('cache-save');
     cache.setLastRun(runKey, result);
     cache.save();
   }
+  stage.done();
   return result;
 }
 
@@ -240,45 +270,103 @@ async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text:
   const files: FileIR[] = [];
   let parsed = 0;
   let fromCache = 0;
-  while (frontier.size) {
-    const todo = [...frontier].filter((k) => !kept.has(k));
-    frontier = new Set();
-    if (!todo.length) break;
-    for (const k of todo) kept.add(k);
-    const inputs = todo.flatMap((k) => byPkg.get(k) ?? []);
-    const toParse: LowerInput[] = [];
-    for (const s of inputs) {
-      const hit = o.cache?.get(s.key);
-      if (hit) {
-        files.push(hit);
-        fromCache++;
-      } else toParse.push({ path: s.rel, source: s.text, pkgKey: s.pkgKey });
-    }
-    if (toParse.length) {
-      const out = await lowerAll(toParse, o.workers);
-      parsed += out.irs.length;
-      const keyOf = new Map(inputs.map((s) => [s.rel, s.key]));
-      for (const ir of out.irs) {
-        files.push(ir);
-        const key = keyOf.get(ir.path);
-        if (key) o.cache?.set(key, ir);
+  const pool = new LowerPool(o.workers);
+  const importsByText = new Map<string, Map<string, string>>();
+  try {
+    while (frontier.size) {
+      const todo = [...frontier].filter((k) => !kept.has(k));
+      frontier = new Set();
+      if (!todo.length) break;
+      for (const k of todo) kept.add(k);
+      const inputs = todo.flatMap((k) => byPkg.get(k) ?? []);
+      const toParse: LowerInput[] = [];
+      for (const s of inputs) {
+        const hit = o.cache?.get(s.key);
+        if (hit) {
+          files.push(hit);
+          fromCache++;
+        } else toParse.push({ path: s.rel, source: s.text, pkgKey: s.pkgKey });
       }
-      for (const f of out.failures) o.problems.push({ file: f.path, message: `could not be analysed: ${f.message}` });
+      if (toParse.length) {
+        const out = await pool.lower(toParse);
+        parsed += out.irs.length;
+        const keyOf = new Map(inputs.map((s) => [s.rel, s.key]));
+        for (const ir of out.irs) {
+          files.push(ir);
+          const key = keyOf.get(ir.path);
+          if (key) o.cache?.set(key, ir);
+        }
+        for (const f of out.failures) o.problems.push({ file: f.path, message: `could not be analysed: ${f.message}` });
+      }
+      if (!o.prefilter) break;
+      // Widen: files outside the kept packages that use a *carrier* of a kept package: an exported name through
+      // which a database handle, a closure for a wrapper, or SQL text can flow.
+      const exported = carrierNames(files, kept);
+      for (const [pkgKey, group] of byPkg) {
+        if (kept.has(pkgKey)) continue;
+        if (group.some((s) => usesKept(s.text, exported, importsByText))) frontier.add(pkgKey);
+      }
     }
-    if (!o.prefilter) break;
-    // Widen: files outside the kept packages that use a *carrier* of a kept package: an exported name through
-    // which a database handle, a closure for a wrapper, or SQL text can flow.
-    const exported = carrierNames(files, kept);
-    for (const [pkgKey, group] of byPkg) {
-      if (kept.has(pkgKey)) continue;
-      if (group.some((s) => usesKept(s.text, exported))) frontier.add(pkgKey);
-    }
+  } finally {
+    await pool.close();
   }
   return { files, parsed, fromCache };
 }
 
 const SQLISH = /\b(?:insert\s+into|delete\s+from|update\s+[\w."]+\s+set|merge\s+into|truncate|copy\s|set_config|set\s+local)\b/i;
 const SQL_METHOD_NAMES = /^(?:Exec|ExecContext|Query|QueryContext|QueryRow|QueryRowContext|Prepare|PrepareContext|NamedExec|NamedExecContext|Begin|BeginTx|SendBatch|CopyFrom)$/;
+
+/** What carrierNames needs from one file, computed once per file (the widening rounds ask again and again). */
+interface CarrierFacts {
+  /** Declared types: id, the types they hold (fields, underlying), whether they have driver-named methods. */
+  types: Array<{ name: string; id: string; holds: string[]; sqlMethods: boolean }>;
+  /** Methods: receiver type id and the types they take or return. */
+  methods: Array<{ recvId: string; sig: string[] }>;
+  /** Exported plain functions with the types they take or return. */
+  funcs: Array<{ name: string; sig: string[] }>;
+  /** Exported variables with their declared type; `sql`: initialised with SQL text. */
+  vars: Array<{ name: string; type: string; sql: boolean }>;
+  /** Exported constants holding SQL text. */
+  sqlConsts: string[];
+}
+
+const carrierFactsOf = new WeakMap<FileIR, CarrierFacts>();
+const exportedName = (n: string): boolean => /^[A-Z]/.test(n);
+
+function carrierFacts(f: FileIR): CarrierFacts {
+  let c = carrierFactsOf.get(f);
+  if (c) return c;
+  c = {
+    types: Object.entries(f.types).map(([n, d]) => ({
+      name: n,
+      id: `${f.pkgKey}.${n}`,
+      holds: [...Object.values(d.fields), d.underlying],
+      sqlMethods: (d.methods ?? []).some((m) => SQL_METHOD_NAMES.test(m)),
+    })),
+    methods: f.funcs.filter((fn) => fn.recvType).map((fn) => ({ recvId: `${f.pkgKey}.${fn.recvType}`, sig: [...fn.params.map((p) => p.type), ...fn.results] })),
+    funcs: f.funcs.filter((fn) => !fn.recvType && exportedName(fn.name)).map((fn) => ({ name: fn.name, sig: [...fn.params.map((p) => p.type), ...fn.results] })),
+    vars: Object.entries(f.vars)
+      .filter(([n]) => exportedName(n))
+      .map(([n, v]) => ({ name: n, type: v.t, sql: v.v?.k === 'str' && SQLISH.test(v.v.v) })),
+    sqlConsts: Object.entries(f.consts)
+      .filter(([n, e]) => exportedName(n) && (e.k === 'str' || e.k === 'bin') && SQLISH.test(e.k === 'str' ? e.v : JSON.stringify(e)))
+      .map(([n]) => n),
+  };
+  carrierFactsOf.set(f, c);
+  return c;
+}
+
+/** Whether a type is a handle, a function value or a pgx batch/tx, whatever the kept packages: memoised. */
+const staticHandleish = new Map<string, boolean>();
+function isStaticHandleish(t: string): boolean {
+  let r = staticHandleish.get(t);
+  if (r === undefined) {
+    const base = t.replace(/^[*[\]]+/, '');
+    r = isHandleType(t) || isHandleType('*' + base) || t.startsWith('func(') || /pgx\/v\d+\.(Batch|Tx)$/.test(base);
+    staticHandleish.set(t, r);
+  }
+  return r;
+}
 
 /**
  * Per kept package, a matcher for its exported carriers: functions whose parameters or results are database
@@ -287,14 +375,11 @@ const SQL_METHOD_NAMES = /^(?:Exec|ExecContext|Query|QueryContext|QueryRow|Query
  */
 function carrierNames(files: FileIR[], kept: Set<string>): Map<string, RegExp> {
   const carrierTypes = new Set<string>();
-  const inKept = files.filter((f) => kept.has(f.pkgKey));
-  const handleish = (t: string): boolean => {
-    const base = t.replace(/^[*[\]]+/, '');
-    return isHandleType(t) || isHandleType('*' + base) || t.startsWith('func(') || carrierTypes.has(base) || /pgx\/v\d+\.(Batch|Tx)$/.test(base);
-  };
+  const keptFiles = files.filter((f) => kept.has(f.pkgKey));
+  const inKept = keptFiles.map(carrierFacts);
+  const handleish = (t: string): boolean => isStaticHandleish(t) || carrierTypes.has(t.replace(/^[*[\]]+/, ''));
   const names = new Map<string, Set<string>>();
   const add = (pkg: string, n: string): void => {
-    if (!/^[A-Z]/.test(n)) return;
     if (!names.has(pkg)) names.set(pkg, new Set());
     names.get(pkg)!.add(n);
   };
@@ -302,38 +387,41 @@ function carrierNames(files: FileIR[], kept: Set<string>): Map<string, RegExp> {
   for (let round = 0, grew = true; grew && round < 4; round++) {
     grew = false;
     for (const f of inKept) {
-      for (const [n, d] of Object.entries(f.types)) {
-        const id = `${f.pkgKey}.${n}`;
-        if (carrierTypes.has(id)) continue;
-        const isCarrier = Object.values(d.fields).some(handleish) || (d.methods ?? []).some((m) => SQL_METHOD_NAMES.test(m)) || handleish(d.underlying);
-        if (isCarrier) {
-          carrierTypes.add(id);
+      for (const t of f.types) {
+        if (carrierTypes.has(t.id)) continue;
+        if (t.sqlMethods || t.holds.some(handleish)) {
+          carrierTypes.add(t.id);
           grew = true;
         }
       }
-      for (const fn of f.funcs) {
-        if (!fn.recvType) continue;
-        const id = `${f.pkgKey}.${fn.recvType}`;
-        if (!carrierTypes.has(id) && [...fn.params.map((p) => p.type), ...fn.results].some(handleish)) {
-          carrierTypes.add(id);
+      for (const m of f.methods) {
+        if (!carrierTypes.has(m.recvId) && m.sig.some(handleish)) {
+          carrierTypes.add(m.recvId);
           grew = true;
         }
       }
     }
   }
-  for (const f of inKept) {
-    for (const n of Object.keys(f.types)) if (carrierTypes.has(`${f.pkgKey}.${n}`)) add(f.pkgKey, n);
-    for (const fn of f.funcs) if (!fn.recvType && [...fn.params.map((p) => p.type), ...fn.results].some(handleish)) add(f.pkgKey, fn.name);
-    for (const [n, v] of Object.entries(f.vars)) if (handleish(v.t) || (v.v?.k === 'str' && SQLISH.test(v.v.v))) add(f.pkgKey, n);
-    for (const [n, e] of Object.entries(f.consts)) if ((e.k === 'str' || e.k === 'bin') && SQLISH.test(e.k === 'str' ? e.v : JSON.stringify(e))) add(f.pkgKey, n);
-  }
+  inKept.forEach((c, i) => {
+    const pkg = keptFiles[i]!.pkgKey;
+    for (const t of c.types) if (exportedName(t.name) && carrierTypes.has(t.id)) add(pkg, t.name);
+    for (const fn of c.funcs) if (fn.sig.some(handleish)) add(pkg, fn.name);
+    for (const v of c.vars) if (v.sql || handleish(v.type)) add(pkg, v.name);
+    for (const n of c.sqlConsts) add(pkg, n);
+  });
   const out = new Map<string, RegExp>();
   for (const [pkg, ns] of names) out.set(pkg, new RegExp(`^(?:${[...ns].join('|')})\\b`));
   return out;
 }
 
-function usesKept(text: string, exported: Map<string, RegExp>): boolean {
-  for (const [alias, path] of importsOf(text)) {
+/** Whether a file references a carrier of a kept package; `imports` caches each file's imports for the run. */
+function usesKept(text: string, exported: Map<string, RegExp>, imports: Map<string, Map<string, string>>): boolean {
+  let mine = imports.get(text);
+  if (!mine) {
+    mine = importsOf(text);
+    imports.set(text, mine);
+  }
+  for (const [alias, path] of mine) {
     const names = exported.get(path) ?? [...exported].find(([k]) => k.startsWith('dir:') && path.endsWith('/' + k.slice(4)))?.[1];
     if (!names) continue;
     const prefix = `${alias}.`;

@@ -126,11 +126,14 @@ export class GoNode implements SyntaxNodeLike {
 // ---------------------------------------------------------------------------------------------------------------
 // Scanner
 
-/** Token kinds: 'id', literal kinds, 'EOF', ';', keywords and operators by their text. */
-interface Tok {
-  k: string;
-  s: number;
-  e: number;
+/**
+ * The token stream, as parallel arrays (no object per token: a 10 MB tree has millions of tokens). Kinds: 'id',
+ * literal kinds, 'EOF', ';', keywords and operators by their text.
+ */
+interface Tokens {
+  kinds: string[];
+  starts: Int32Array;
+  ends: Int32Array;
 }
 
 const KEYWORDS = new Set([
@@ -156,14 +159,28 @@ function isIdentPart(c: number, src: string, i: number): boolean {
   return UNICODE_LETTER.test(ch) || UNICODE_DIGIT.test(ch);
 }
 
-function scan(src: string): { toks: Tok[]; comments: Array<[number, number]> } {
-  const toks: Tok[] = [];
+function scan(src: string): { toks: Tokens; comments: Array<[number, number]> } {
+  const kinds: string[] = [];
+  let starts = new Int32Array(1024);
+  let ends = new Int32Array(1024);
   const comments: Array<[number, number]> = [];
   const n = src.length;
   let i = src.charCodeAt(0) === 0xfeff ? 1 : 0;
   let semi = false; // a newline here would end the statement
   const push = (k: string, s: number, e: number): void => {
-    toks.push({ k, s, e });
+    const at = kinds.length;
+    if (at === starts.length) {
+      const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      starts = grow(starts);
+      ends = grow(ends);
+    }
+    kinds.push(k);
+    starts[at] = s;
+    ends[at] = e;
     semi = ENDS_LINE.has(k);
   };
   while (i < n) {
@@ -281,9 +298,9 @@ function scan(src: string): { toks: Tok[]; comments: Array<[number, number]> } {
     }
     throw new GoSyntaxError(i, `unexpected character ${JSON.stringify(one)}`);
   }
-  if (semi) toks.push({ k: ';', s: n, e: n });
-  toks.push({ k: 'EOF', s: n, e: n });
-  return { toks, comments };
+  if (semi) push(';', n, n);
+  push('EOF', n, n);
+  return { toks: { kinds, starts, ends }, comments };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -342,11 +359,15 @@ class Parser {
   private inSwitchHeader = false;
   private readonly file_: FileText;
 
-  constructor(
-    src: string,
-    private readonly toks: Tok[],
-  ) {
+  private readonly kinds: string[];
+  private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
+
+  constructor(src: string, toks: Tokens) {
     this.file_ = new FileText(src);
+    this.kinds = toks.kinds;
+    this.starts = toks.starts;
+    this.ends = toks.ends;
   }
 
   node(type: string, named: boolean, s: number, e: number): GoNode {
@@ -355,25 +376,25 @@ class Parser {
 
   /** The current token's kind (a method, not a getter: TypeScript must not narrow it across `this.i++`). */
   private k(): string {
-    return this.toks[this.i]!.k;
+    return this.kinds[this.i]!;
   }
-  private get tok(): Tok {
-    return this.toks[this.i]!;
+  /** Start offset of the current token. */
+  private s(): number {
+    return this.starts[this.i]!;
   }
   private peek(n: number): string {
-    return this.toks[Math.min(this.i + n, this.toks.length - 1)]!.k;
+    return this.kinds[Math.min(this.i + n, this.kinds.length - 1)]!;
   }
   private prevEnd(): number {
-    return this.toks[this.i - 1]!.e;
+    return this.ends[this.i - 1]!;
   }
   private fail(what: string): never {
-    throw new GoSyntaxError(this.tok.s, `${what} (found ${this.k()})`);
+    throw new GoSyntaxError(this.s(), `${what} (found ${this.k()})`);
   }
-  private expect(k: string): Tok {
-    const t = this.tok;
-    if (t.k !== k) this.fail(`expected ${k}`);
-    this.i++;
-    return t;
+  /** Consumes a token of kind k; returns its start offset. */
+  private expect(k: string): number {
+    if (this.kinds[this.i] !== k) this.fail(`expected ${k}`);
+    return this.starts[this.i++]!;
   }
   private got(k: string): boolean {
     if (this.k() !== k) return false;
@@ -382,9 +403,8 @@ class Parser {
   }
   /** A leaf node for the current token, consumed. */
   private leaf(type: string, named = true): GoNode {
-    const t = this.tok;
-    this.i++;
-    return this.node(type, named, t.s, t.e);
+    const i = this.i++;
+    return this.node(type, named, this.starts[i]!, this.ends[i]!);
   }
   private ident(type = 'identifier'): GoNode {
     if (this.k() !== 'id') this.fail('expected identifier');
@@ -400,7 +420,7 @@ class Parser {
   file(): GoNode {
     const root = this.node('source_file', true, 0, this.file_.src.length);
     if (this.k() !== 'package') this.fail('expected package clause');
-    const pk = this.tok.s;
+    const pk = this.s();
     this.i++;
     const pc = this.node('package_clause', true, pk, 0).add(this.ident('package_identifier'));
     pc.end = this.prevEnd();
@@ -430,10 +450,10 @@ class Parser {
   }
 
   private importDecl(): GoNode {
-    const s = this.expect('import').s;
+    const s = this.expect('import');
     const d = this.node('import_declaration', true, s, 0);
     if (this.k() === '(') {
-      const ls = this.tok.s;
+      const ls = this.s();
       this.i++;
       const list = this.node('import_spec_list', true, ls, 0);
       while (this.k() !== ')') {
@@ -449,9 +469,9 @@ class Parser {
   }
 
   private importSpec(): GoNode {
-    const spec = this.node('import_spec', true, this.tok.s, 0);
+    const spec = this.node('import_spec', true, this.s(), 0);
     if (this.k() === '.') spec.add(this.leaf('dot'), 'name');
-    else if (this.k() === 'id') spec.add(this.leaf(this.file_.src.slice(this.tok.s, this.tok.e) === '_' ? 'blank_identifier' : 'package_identifier'), 'name');
+    else if (this.k() === 'id') spec.add(this.leaf(this.file_.src.slice(this.s(), this.ends[this.i]!) === '_' ? 'blank_identifier' : 'package_identifier'), 'name');
     if (this.k() !== 'str' && this.k() !== 'raw') this.fail('expected import path');
     spec.add(this.leaf(LITERAL_NODE[this.k()]!), 'path');
     spec.end = this.prevEnd();
@@ -459,7 +479,7 @@ class Parser {
   }
 
   private funcDecl(): GoNode {
-    const s = this.expect('func').s;
+    const s = this.expect('func');
     let d: GoNode;
     if (this.k() === '(') {
       d = this.node('method_declaration', true, s, 0);
@@ -479,12 +499,12 @@ class Parser {
 
   private declaration(): GoNode {
     const kw = this.k();
-    const s = this.tok.s;
+    const s = this.s();
     this.i++;
     const d = this.node(`${kw}_declaration`, true, s, 0);
     const spec = (): GoNode => (kw === 'var' ? this.varSpec() : kw === 'const' ? this.constSpec() : this.typeSpec());
     if (this.k() === '(') {
-      const ls = this.tok.s;
+      const ls = this.s();
       this.i++;
       // var groups have a list node; const and type groups put their specs directly in the declaration.
       const into = kw === 'var' ? this.node('var_spec_list', true, ls, 0) : d;
@@ -511,7 +531,7 @@ class Parser {
   }
 
   private varSpec(): GoNode {
-    const spec = this.node('var_spec', true, this.tok.s, 0);
+    const spec = this.node('var_spec', true, this.s(), 0);
     this.names(spec, 'name');
     if (this.k() !== '=') spec.add(this.type(), 'type');
     if (this.got('=')) spec.add(this.expressionList(), 'value');
@@ -520,7 +540,7 @@ class Parser {
   }
 
   private constSpec(): GoNode {
-    const spec = this.node('const_spec', true, this.tok.s, 0);
+    const spec = this.node('const_spec', true, this.s(), 0);
     this.names(spec, 'name');
     if (this.k() !== ';' && this.k() !== ')') {
       if (this.k() !== '=') spec.add(this.type(), 'type');
@@ -532,7 +552,7 @@ class Parser {
   }
 
   private typeSpec(): GoNode {
-    const s = this.tok.s;
+    const s = this.s();
     const name = this.ident('type_identifier');
     let params: GoNode | null = null;
     if (this.k() === '[' && this.looksLikeTypeParams()) params = this.typeParameterList();
@@ -559,7 +579,7 @@ class Parser {
   }
 
   private typeParameterList(): GoNode {
-    const list = this.node('type_parameter_list', true, this.expect('[').s, 0);
+    const list = this.node('type_parameter_list', true, this.expect('['), 0);
     let pending: GoNode[] = [];
     while (this.k() !== ']') {
       const name = this.ident();
@@ -580,7 +600,7 @@ class Parser {
   }
 
   private typeElem(type = 'type_elem'): GoNode {
-    const el = this.node(type, true, this.tok.s, 0);
+    const el = this.node(type, true, this.s(), 0);
     el.add(this.type());
     while (this.got('|')) el.add(this.type());
     el.end = this.prevEnd();
@@ -589,7 +609,7 @@ class Parser {
 
   /** A parameter list, grouped as tree-sitter does: `(a, b int, c string)` is two declarations. */
   parameterList(): GoNode {
-    const list = this.node('parameter_list', true, this.expect('(').s, 0);
+    const list = this.node('parameter_list', true, this.expect('('), 0);
     interface Entry {
       name: GoNode | null;
       type: GoNode | null;
@@ -598,7 +618,7 @@ class Parser {
     }
     const entries: Entry[] = [];
     while (this.k() !== ')') {
-      const s = this.tok.s;
+      const s = this.s();
       if (this.got('...')) entries.push({ name: null, type: this.type(), variadic: true, s });
       else if (this.k() === 'id') {
         const nk = this.peek(1);
@@ -651,13 +671,13 @@ class Parser {
   private namedBeforeBracket(): boolean {
     if (this.peek(2) === ']') return true;
     let depth = 0;
-    for (let j = this.i + 1; j < this.toks.length; j++) {
-      const k = this.toks[j]!.k;
+    for (let j = this.i + 1; j < this.kinds.length; j++) {
+      const k = this.kinds[j]!;
       if (k === '[' || k === '(' || k === '{') depth++;
       else if (k === ']' || k === ')' || k === '}') {
         depth--;
         if (depth === 0) {
-          const after = this.toks[j + 1]!.k;
+          const after = this.kinds[j + 1]!;
           return !(after === ',' || after === ')' || after === ';' || after === '}' || after === 'str' || after === 'raw' || after === '{');
         }
       } else if (k === 'EOF') break;
@@ -674,7 +694,7 @@ class Parser {
   // --- types -------------------------------------------------------------------------------------------------
 
   type(): GoNode {
-    const s = this.tok.s;
+    const s = this.s();
     switch (this.k()) {
       case 'id': {
         let t: GoNode;
@@ -770,7 +790,7 @@ class Parser {
   }
 
   private typeArguments(): GoNode {
-    const args = this.node('type_arguments', true, this.expect('[').s, 0);
+    const args = this.node('type_arguments', true, this.expect('['), 0);
     while (this.k() !== ']') {
       args.add(this.typeElem());
       if (!this.got(',')) break;
@@ -781,8 +801,8 @@ class Parser {
   }
 
   private structType(): GoNode {
-    const s = this.expect('struct').s;
-    const list = this.node('field_declaration_list', true, this.expect('{').s, 0);
+    const s = this.expect('struct');
+    const list = this.node('field_declaration_list', true, this.expect('{'), 0);
     while (this.k() !== '}') {
       list.add(this.fieldDecl());
       this.semi();
@@ -793,11 +813,11 @@ class Parser {
   }
 
   private fieldDecl(): GoNode {
-    const fd = this.node('field_declaration', true, this.tok.s, 0);
+    const fd = this.node('field_declaration', true, this.s(), 0);
     const embedded = (): void => {
       let t: GoNode;
       if (this.peek(1) === '.') {
-        t = this.node('qualified_type', true, this.tok.s, 0);
+        t = this.node('qualified_type', true, this.s(), 0);
         t.add(this.ident('package_identifier'), 'package');
         this.i++;
         t.add(this.ident('type_identifier'), 'name');
@@ -822,11 +842,11 @@ class Parser {
   }
 
   private interfaceType(): GoNode {
-    const t = this.node('interface_type', true, this.expect('interface').s, 0);
+    const t = this.node('interface_type', true, this.expect('interface'), 0);
     this.expect('{');
     while (this.k() !== '}') {
       if (this.k() === 'id' && this.peek(1) === '(') {
-        const m = this.node('method_elem', true, this.tok.s, 0);
+        const m = this.node('method_elem', true, this.s(), 0);
         m.add(this.ident('field_identifier'), 'name');
         m.add(this.parameterList(), 'parameters');
         m.add(this.result(), 'result');
@@ -852,7 +872,7 @@ class Parser {
   }
 
   private block(): GoNode {
-    const b = this.node('block', true, this.expect('{').s, 0);
+    const b = this.node('block', true, this.expect('{'), 0);
     b.add(this.statementList());
     this.expect('}');
     b.end = this.prevEnd();
@@ -872,7 +892,7 @@ class Parser {
       list.add(st);
       list.end = st.end;
       if (this.k() === ';') {
-        list.end = this.tok.e;
+        list.end = this.ends[this.i]!;
         this.i++;
       } else if (this.k() !== '}' && this.k() !== 'case' && this.k() !== 'default') this.fail('expected end of statement');
     }
@@ -880,7 +900,7 @@ class Parser {
   }
 
   private stmt(): GoNode {
-    const s = this.tok.s;
+    const s = this.s();
     switch (this.k()) {
       case 'var':
       case 'const':
@@ -947,7 +967,7 @@ class Parser {
 
   /** A simple statement; with `range` allowed, a `range` clause of a for statement. */
   private simpleStmt(range: boolean): GoNode {
-    const s = this.tok.s;
+    const s = this.s();
     if (range && this.k() === 'range') {
       this.i++;
       const right = this.expr();
@@ -986,7 +1006,7 @@ class Parser {
   }
 
   private ifStmt(): GoNode {
-    const st = this.node('if_statement', true, this.expect('if').s, 0);
+    const st = this.node('if_statement', true, this.expect('if'), 0);
     const saved = this.exprLev;
     this.exprLev = -1;
     let cond: GoNode;
@@ -1014,11 +1034,11 @@ class Parser {
   }
 
   private forStmt(): GoNode {
-    const st = this.node('for_statement', true, this.expect('for').s, 0);
+    const st = this.node('for_statement', true, this.expect('for'), 0);
     const saved = this.exprLev;
     this.exprLev = -1;
     if (this.k() !== '{') {
-      const s = this.tok.s;
+      const s = this.s();
       const first = this.k() === ';' ? null : this.simpleStmt(true);
       if (first?.type === 'range_clause') st.add(first);
       else if (this.k() === ';') {
@@ -1039,7 +1059,7 @@ class Parser {
   }
 
   private switchStmt(): GoNode {
-    const s = this.expect('switch').s;
+    const s = this.expect('switch');
     const saved = this.exprLev;
     this.exprLev = -1;
     this.inSwitchHeader = true;
@@ -1072,7 +1092,7 @@ class Parser {
     } else if (head) st.add(this.condition(head), 'value');
     this.expect('{');
     while (this.k() !== '}') {
-      const cs = this.tok.s;
+      const cs = this.s();
       let c: GoNode;
       if (this.got('default')) c = this.node('default_case', true, cs, 0);
       else {
@@ -1094,16 +1114,16 @@ class Parser {
   }
 
   private selectStmt(): GoNode {
-    const st = this.node('select_statement', true, this.expect('select').s, 0);
+    const st = this.node('select_statement', true, this.expect('select'), 0);
     this.expect('{');
     while (this.k() !== '}') {
-      const cs = this.tok.s;
+      const cs = this.s();
       let c: GoNode;
       if (this.got('default')) c = this.node('default_case', true, cs, 0);
       else {
         this.expect('case');
         c = this.node('communication_case', true, cs, 0);
-        const s = this.tok.s;
+        const s = this.s();
         const lhs = this.exprs();
         let comm: GoNode;
         if (this.k() === ':=' || this.k() === '=') {
@@ -1163,7 +1183,7 @@ class Parser {
   private unary(): GoNode {
     const op = this.k();
     if (UNARY_OPS.has(op) && !(op === '<-' && this.peek(1) === 'chan')) {
-      const s = this.tok.s;
+      const s = this.s();
       const opTok = this.leaf(op, false);
       const x = this.unary();
       // `*[4]byte` in `(*[4]byte)(p)`: a pointer type, since its operand can only be a type.
@@ -1218,7 +1238,7 @@ class Parser {
     const k = this.k();
     switch (k) {
       case 'id': {
-        const w = this.file_.src.slice(this.tok.s, this.tok.e);
+        const w = this.file_.src.slice(this.s(), this.ends[this.i]!);
         return this.leaf(WORD_NODE.get(w) ?? 'identifier');
       }
       case 'int':
@@ -1229,7 +1249,7 @@ class Parser {
       case 'raw':
         return this.leaf(LITERAL_NODE[k]!);
       case '(': {
-        const s = this.tok.s;
+        const s = this.s();
         this.i++;
         const saved = this.exprLev;
         this.exprLev = this.exprLev < 0 ? 1 : this.exprLev + 1;
@@ -1241,7 +1261,7 @@ class Parser {
         return this.wrap('parenthesized_expression', s, inner);
       }
       case 'func': {
-        const s = this.tok.s;
+        const s = this.s();
         const t = this.type();
         if (this.k() !== '{') return this.typeOperand(t);
         const lit = this.node('func_literal', true, s, 0);
@@ -1299,7 +1319,7 @@ class Parser {
       }
       if (this.k() === ',') {
         // `F[A, B]`: an instantiation with several type arguments.
-        const args = this.node('type_arguments', true, this.toks[this.i - 1]!.s, 0);
+        const args = this.node('type_arguments', true, this.starts[this.i - 1]!, 0);
         args.add(this.elem(first!));
         while (this.got(',')) {
           if (this.k() === ']') break;
@@ -1332,7 +1352,7 @@ class Parser {
 
   private call(fn: GoNode, typeArgs: GoNode | null): GoNode {
     const c = this.node('call_expression', true, fn.start, 0).add(fn, 'function').add(typeArgs, 'type_arguments');
-    const args = this.node('argument_list', true, this.expect('(').s, 0);
+    const args = this.node('argument_list', true, this.expect('('), 0);
     const saved = this.exprLev;
     this.exprLev = this.exprLev < 0 ? 1 : this.exprLev + 1;
     const special = fn.type === 'identifier' && /^(?:new|make)$/.test(fn.text);
@@ -1426,7 +1446,7 @@ class Parser {
   }
 
   private literalValue(): GoNode {
-    const v = this.node('literal_value', true, this.expect('{').s, 0);
+    const v = this.node('literal_value', true, this.expect('{'), 0);
     const saved = this.exprLev;
     this.exprLev = this.exprLev < 0 ? 1 : this.exprLev + 1;
     while (this.k() !== '}') {

@@ -7,6 +7,12 @@ import type ParserT from 'tree-sitter';
 const require = createRequire(import.meta.url);
 
 let parser: ParserT | null = null;
+let parsedBytes = 0;
+
+/** Source bytes parsed by tree-sitter in this thread (its binding keeps each tree's native memory). */
+export function treeSitterBytes(): number {
+  return parsedBytes;
+}
 
 export function parseGo(source: string): ParserT.Tree {
   if (!parser) {
@@ -15,6 +21,7 @@ export function parseGo(source: string): ParserT.Tree {
     parser = new Parser();
     parser.setLanguage(Go);
   }
+  parsedBytes += source.length;
   // bufferSize: the binding's default chunk is small; give it room for the whole file in one read.
   return parser.parse(source, undefined, { bufferSize: Math.max(32 * 1024, source.length * 2 + 1024) });
 }
