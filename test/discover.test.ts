@@ -152,6 +152,10 @@ describe('discoverFiles: Go files', () => {
           if (dir.endsWith('locked')) return void process.nextTick(() => cb(denied(dir), []));
           return (base.readdir as (...a: unknown[]) => void)(dir, ...rest);
         }) as unknown as NonNullable<Host['globFs']>['readdir'],
+        readdirSync: ((dir: string, ...rest: unknown[]) => {
+          if (dir.endsWith('locked')) throw denied(dir);
+          return (base.readdirSync as (...a: unknown[]) => unknown)(dir, ...rest);
+        }) as unknown as NonNullable<Host['globFs']>['readdirSync'],
       },
     };
     const { go, problems } = await discover(root, {}, host);

@@ -21,7 +21,7 @@ import * as path from 'node:path';
 import fg from 'fast-glob';
 import { globMatcher, relativePosix } from '../config/allow.js';
 import { UsageError } from '../errors.js';
-import { readHead, type GlobFs, type Host } from '../host.js';
+import { nodeHost, readHead, type GlobFs, type Host } from '../host.js';
 import type { FileProblem } from '../model.js';
 
 export interface DiscoverOptions {
@@ -58,7 +58,6 @@ export const DEFAULT_MIGRATION_GLOB = '**/migrations/**/*.sql';
 export const GENERATED_HEAD_BYTES = 4096;
 
 const HIDDEN_DIRS = '**/.*/**';
-const GO_IGNORE = [...DEFAULT_EXCLUDED_DIRS.map((d) => `**/${d}/**`), HIDDEN_DIRS];
 const MIGRATION_IGNORE = ['**/vendor/**', '**/node_modules/**', HIDDEN_DIRS];
 
 const GENERATED_RE = /^\/\/ Code generated .* DO NOT EDIT\.$/;
@@ -132,8 +131,11 @@ export async function discoverFiles(host: Host, opts: DiscoverOptions): Promise<
     if (!wanted(abs)) continue;
     if (readable(host, abs, report) !== null) go.add(abs);
   }
-  for (const dir of unique(dirs)) {
-    for (const abs of await walk(host, dir, ['**/*.go'], GO_IGNORE, globFs)) {
+  // One walk per directory finds both the Go files and the migrations (fast-glob walked twice: 110 ms of a warm
+  // 450 ms run on temporal).
+  const walked = unique(dirs).map((dir) => walkTree(host, dir, (d, reason) => report(d, `cannot read directory: ${reason}`)));
+  for (const { goFiles } of walked) {
+    for (const abs of goFiles) {
       if (go.has(abs)) continue;
       if (!opts.includeTests && path.basename(abs).endsWith('_test.go')) continue;
       if (!wanted(abs)) continue;
@@ -144,8 +146,8 @@ export async function discoverFiles(host: Host, opts: DiscoverOptions): Promise<
 
   // Migrations
   const migrations = new Set<string>();
-  for (const dir of unique(dirs)) {
-    for (const abs of await walk(host, dir, [DEFAULT_MIGRATION_GLOB], MIGRATION_IGNORE, globFs)) {
+  for (const { migrationFiles } of walked) {
+    for (const abs of migrationFiles) {
       if (!excluded(relativePosix(baseDir, abs))) migrations.add(abs);
     }
   }
@@ -168,6 +170,44 @@ async function expandMigrationGlob(host: Host, root: string, glob: string, globF
   if (!host.exists(abs)) throw new UsageError(`migrations path not found: ${shown(root, abs)}`);
   if (!host.isDirectory(abs)) return [abs];
   return walk(host, abs, ['**/*.sql'], MIGRATION_IGNORE, globFs);
+}
+
+type Dirent = { name: string; isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean };
+type ReaddirSync = (dir: string, o: { withFileTypes: true }) => Dirent[];
+
+/**
+ * Walks `cwd` once, synchronously, in the host's file system, for what `**\/*.go` (without DEFAULT_EXCLUDED_DIRS)
+ * and DEFAULT_MIGRATION_GLOB (testdata included) match: hidden entries, vendor and node_modules are never entered,
+ * symlinked directories are not followed, a symlink counts when it points to a file. A directory that cannot be
+ * read is reported and skipped. (fast-glob walked twice, asynchronously: 110 ms of a warm 450 ms run on
+ * temporal; this walk takes about 10 ms.)
+ */
+function walkTree(host: Host, cwd: string, onError: (dir: string, reason: string) => void): { goFiles: string[]; migrationFiles: string[] } {
+  const goFiles: string[] = [];
+  const migrationFiles: string[] = [];
+  const readdirSync = (host.globFs?.readdirSync ?? nodeHost.globFs!.readdirSync) as unknown as ReaddirSync;
+  const isFileLike = (abs: string, e: Dirent): boolean => e.isFile() || (e.isSymbolicLink() && host.exists(abs) && !host.isDirectory(abs));
+  const visit = (dir: string, inTestdata: boolean, inMigrations: boolean): void => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') onError(dir, reasonOf(err));
+      return;
+    }
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const abs = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name === 'vendor' || e.name === 'node_modules') continue;
+        visit(abs, inTestdata || DEFAULT_EXCLUDED_DIRS.includes(e.name), inMigrations || e.name === 'migrations');
+      } else if (e.name.endsWith('.go')) {
+        if (!inTestdata && isFileLike(abs, e)) goFiles.push(abs);
+      } else if (inMigrations && e.name.endsWith('.sql') && isFileLike(abs, e)) migrationFiles.push(abs);
+    }
+  };
+  visit(cwd, false, false);
+  return { goFiles, migrationFiles };
 }
 
 /** Regular files (and symlinks to files) under `cwd` matching `patterns`, as absolute paths. */
