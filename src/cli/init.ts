@@ -7,7 +7,6 @@
 // change the analysis of this tree (extra migration globs); everything else is listed as comments.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve, sep } from 'node:path';
-import fg from 'fast-glob';
 import { analyze } from '../engine/analyze.js';
 import { defaultConfig, loadConfig, CONFIG_FILE_NAMES, displayPath } from '../config/index.js';
 import { DEFAULT_EXCLUDED_DIRS } from '../discover/discover.js';
@@ -79,6 +78,7 @@ function openersOf(result: RunResult): FoundOpener[] {
 
 /** SQL files outside `migrations/` directories that enable row-level security: the default glob misses them. */
 async function extraMigrations(root: string, known: ReadonlySet<string>): Promise<string[]> {
+  const fg = (await import('fast-glob')).default;
   const files = await fg('**/*.sql', {
     cwd: root,
     ignore: [...DEFAULT_EXCLUDED_DIRS.map((d) => `**/${d}/**`), '**/.*/**'],

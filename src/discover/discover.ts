@@ -18,7 +18,6 @@
 //   stands for every .sql file below it; these are taken as given, `exclude` does not apply).
 // - Files or directories that cannot be read become `problems` (root-relative path and reason); they never throw.
 import * as path from 'node:path';
-import fg from 'fast-glob';
 import { globMatcher, relativePosix } from '../config/allow.js';
 import { UsageError } from '../errors.js';
 import { nodeHost, readHead, type GlobFs, type Host } from '../host.js';
@@ -159,8 +158,14 @@ export async function discoverFiles(host: Host, opts: DiscoverOptions): Promise<
   return { goFiles: sorted(go), migrationFiles: sorted(migrations), problems: problemList };
 }
 
+/** fast-glob, loaded on first use (~20 ms): only configured migration globs need it. */
+async function fastGlob(): Promise<typeof import('fast-glob')> {
+  return (await import('fast-glob')).default;
+}
+
 /** The files one `migrationGlobs` entry stands for. A literal path must exist. */
 async function expandMigrationGlob(host: Host, root: string, glob: string, globFs: GlobFs | undefined): Promise<string[]> {
+  const fg = await fastGlob();
   if (fg.isDynamicPattern(glob)) {
     // relative to root either way, so that special characters in root itself are never read as glob syntax
     const rel = path.isAbsolute(glob) ? relativePosix(root, glob) : glob.replace(/^(\.\/)+/, '');
@@ -212,6 +217,7 @@ function walkTree(host: Host, cwd: string, onError: (dir: string, reason: string
 
 /** Regular files (and symlinks to files) under `cwd` matching `patterns`, as absolute paths. */
 async function walk(host: Host, cwd: string, patterns: string[], ignore: string[], globFs: GlobFs | undefined): Promise<string[]> {
+  const fg = await fastGlob();
   const entries = await fg(patterns, {
     cwd,
     absolute: true,
