@@ -91,6 +91,15 @@ describe('hand-written Go parser', () => {
     expect(ir.funcs.map((f) => f.name)).toEqual(expect.arrayContaining(['a', 'c']));
   });
 
+  it('hands pathological nesting to tree-sitter instead of overflowing the stack', () => {
+    const deep = `package p\nfunc f() { x := ${'('.repeat(20000)}1${')'.repeat(20000)} }\nfunc g() { h() }\n`;
+    expect(() => parseGoFile(deep)).toThrow(GoSyntaxError);
+    expect(lower(deep).funcs.map((f) => f.name)).toEqual(['f', 'g']);
+    const closures = `package p\nfunc f() {\n${'func() {\n'.repeat(5000)}${'}()\n'.repeat(5000)}}\n`;
+    expect(() => parseGoFile(closures)).toThrow(GoSyntaxError);
+    expect(lower(closures).funcs.map((f) => f.name)).toEqual(['f']);
+  });
+
   it('reports positions in UTF-16 columns, as tree-sitter does', () => {
     const src = 'package p\nfunc f() { x := "éé€𝄞"; g(x) }\n';
     const call = (lower(src).funcs[0]!.body[1] as { e: Expr }).e as Extract<Expr, { k: 'call' }>;

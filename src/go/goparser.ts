@@ -328,7 +328,15 @@ function isTypeNode(n: GoNode): boolean {
 export function parseGoFile(src: string): GoNode {
   const { toks, comments } = scan(src);
   const p = new Parser(src, toks);
-  const root = p.file();
+  let root: GoNode;
+  try {
+    root = p.file();
+  } catch (e) {
+    // Pathological nesting (thousands of parentheses or closures) overflows the recursion: such a file goes to
+    // tree-sitter, which parses iteratively, like any file this parser does not read.
+    if (e instanceof RangeError) throw new GoSyntaxError(0, 'nesting too deep');
+    throw e;
+  }
   for (const [s, e] of comments) attachComment(root, p.node('comment', true, s, e));
   return root;
 }
