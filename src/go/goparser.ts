@@ -46,10 +46,15 @@ class FileText {
   }
 }
 
+/** The children of every leaf: most nodes are leaves, and an array each is garbage the parser need not make. */
+const NO_CHILDREN: GoNode[] = Object.freeze([]) as unknown as GoNode[];
+
 export class GoNode implements SyntaxNodeLike {
-  readonly children: GoNode[] = [];
+  children: GoNode[] = NO_CHILDREN;
   private fields: Array<string | null> | null = null;
   private named: GoNode[] | null = null;
+  /** Some child is an anonymous token (an operator): namedChildren must filter. */
+  private anon = false;
   constructor(
     readonly type: string,
     readonly isNamed: boolean,
@@ -75,22 +80,26 @@ export class GoNode implements SyntaxNodeLike {
     return false;
   }
   get namedChildren(): GoNode[] {
+    if (!this.anon) return this.children;
     if (!this.named) this.named = this.children.filter((c) => c.isNamed);
     return this.named;
   }
 
   add(child: GoNode | null, field?: string): this {
     if (!child) return this;
+    if (this.children === NO_CHILDREN) this.children = [];
     if (field) {
       if (!this.fields) this.fields = this.children.map(() => null);
       this.fields.push(field);
     } else if (this.fields) this.fields.push(null);
+    if (!child.isNamed) this.anon = true;
     this.children.push(child);
     return this;
   }
 
   /** Inserts an extra (a comment) before the first child starting after it. */
   insert(child: GoNode): void {
+    if (this.children === NO_CHILDREN) this.children = [];
     let i = this.children.length;
     while (i > 0 && this.children[i - 1]!.start >= child.end) i--;
     this.children.splice(i, 0, child);
@@ -142,9 +151,45 @@ const KEYWORDS = new Set([
 ]);
 /** Tokens after which a newline ends the statement (the Go spec's semicolon rule). */
 const ENDS_LINE = new Set(['id', 'int', 'float', 'imag', 'rune', 'str', 'raw', 'break', 'continue', 'fallthrough', 'return', '++', '--', ')', ']', '}']);
-const OPS3 = new Set(['<<=', '>>=', '&^=', '...']);
-const OPS2 = new Set(['&&', '||', '<-', '++', '--', '==', '!=', '<=', '>=', ':=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<', '>>', '&^']);
-const OPS1 = new Set(['+', '-', '*', '/', '%', '&', '|', '^', '<', '>', '=', '!', '(', ')', '[', ']', '{', '}', ',', ';', '.', ':', '~']);
+
+/** The operator or punctuation token at `i` (longest match), read from char codes without making strings. */
+function operatorAt(src: string, i: number): string | null {
+  const d = src.charCodeAt(i + 1);
+  switch (src.charCodeAt(i)) {
+    case 43: return d === 43 ? '++' : d === 61 ? '+=' : '+';
+    case 45: return d === 45 ? '--' : d === 61 ? '-=' : '-';
+    case 42: return d === 61 ? '*=' : '*';
+    case 47: return d === 61 ? '/=' : '/';
+    case 37: return d === 61 ? '%=' : '%';
+    case 38:
+      if (d === 38) return '&&';
+      if (d === 94) return src.charCodeAt(i + 2) === 61 ? '&^=' : '&^';
+      return d === 61 ? '&=' : '&';
+    case 124: return d === 124 ? '||' : d === 61 ? '|=' : '|';
+    case 94: return d === 61 ? '^=' : '^';
+    case 60:
+      if (d === 60) return src.charCodeAt(i + 2) === 61 ? '<<=' : '<<';
+      if (d === 45) return '<-';
+      return d === 61 ? '<=' : '<';
+    case 62:
+      if (d === 62) return src.charCodeAt(i + 2) === 61 ? '>>=' : '>>';
+      return d === 61 ? '>=' : '>';
+    case 61: return d === 61 ? '==' : '=';
+    case 33: return d === 61 ? '!=' : '!';
+    case 58: return d === 61 ? ':=' : ':';
+    case 46: return d === 46 && src.charCodeAt(i + 2) === 46 ? '...' : '.';
+    case 40: return '(';
+    case 41: return ')';
+    case 91: return '[';
+    case 93: return ']';
+    case 123: return '{';
+    case 125: return '}';
+    case 44: return ',';
+    case 59: return ';';
+    case 126: return '~';
+    default: return null;
+  }
+}
 const UNICODE_LETTER = /[\p{L}\p{Nl}_]/u;
 const UNICODE_DIGIT = /\p{Nd}/u;
 
@@ -218,8 +263,12 @@ function scan(src: string): { toks: Tokens; comments: Array<[number, number]> } 
         if (!isIdentPart(d, src, i)) break;
         i += d >= 0xd800 && d <= 0xdbff ? 2 : 1;
       }
-      const w = src.slice(s, i);
-      push(KEYWORDS.has(w) ? w : 'id', s, i);
+      // Keywords are 2-11 lower-case letters: other identifiers never need a string of their own here.
+      const first = src.charCodeAt(s);
+      if (first >= 97 && first <= 122 && i - s >= 2 && i - s <= 11) {
+        const w = src.slice(s, i);
+        push(KEYWORDS.has(w) ? w : 'id', s, i);
+      } else push('id', s, i);
       continue;
     }
     if ((c >= 48 && c <= 57) || (c === 46 && src.charCodeAt(i + 1) >= 48 && src.charCodeAt(i + 1) <= 57)) {
@@ -278,24 +327,13 @@ function scan(src: string): { toks: Tokens; comments: Array<[number, number]> } 
       push('rune', s, i);
       continue;
     }
-    const three = src.slice(i, i + 3);
-    if (OPS3.has(three)) {
-      push(three, i, i + 3);
-      i += 3;
-      continue;
-    }
-    const two = src.slice(i, i + 2);
-    if (OPS2.has(two)) {
-      push(two, i, i + 2);
-      i += 2;
+    const op = operatorAt(src, i);
+    if (op !== null) {
+      push(op, i, i + op.length);
+      i += op.length;
       continue;
     }
     const one = src[i]!;
-    if (OPS1.has(one)) {
-      push(one, i, i + 1);
-      i++;
-      continue;
-    }
     throw new GoSyntaxError(i, `unexpected character ${JSON.stringify(one)}`);
   }
   if (semi) push(';', n, n);
