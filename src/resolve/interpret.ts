@@ -70,6 +70,8 @@ interface Binding {
   type: string;
 }
 
+const NO_OVERLAYS: Scope[] = [];
+
 /**
  * A lexical scope. Branches do not copy the scope chain: each alternative runs in an overlay scope that records
  * its writes to enclosing variables (keyed by the scope that declares them), and the writes of all alternatives
@@ -88,10 +90,10 @@ class Scope {
 
   /** The defining scope of `n` and the innermost overlay between here and it (null: none). */
   private find(n: string): { def: Scope; overlays: Scope[] } | null {
-    const overlays: Scope[] = [];
+    let overlays: Scope[] | null = null; // allocated only under a branch
     for (let s: Scope | null = this; s; s = s.parent) {
-      if (s.vars.has(n)) return { def: s, overlays };
-      if (s.writes) overlays.push(s);
+      if (s.vars.has(n)) return { def: s, overlays: overlays ?? NO_OVERLAYS };
+      if (s.writes) (overlays ??= []).push(s);
     }
     return null;
   }

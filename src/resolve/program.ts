@@ -77,7 +77,18 @@ export class Program {
   }
 
   /** A named type of the tree from its canonical name (`pkgKey.Name`, pointer stripped). */
+  private typeDecls = new Map<string, { pkg: PackageInfo; name: string; decl: TypeDeclIR } | null>();
+
   typeDecl(canonical: string): { pkg: PackageInfo; name: string; decl: TypeDeclIR } | null {
+    let hit = this.typeDecls.get(canonical);
+    if (hit === undefined) {
+      hit = this.lookupTypeDecl(canonical);
+      this.typeDecls.set(canonical, hit);
+    }
+    return hit;
+  }
+
+  private lookupTypeDecl(canonical: string): { pkg: PackageInfo; name: string; decl: TypeDeclIR } | null {
     const t = canonical.replace(/^\*+/, '');
     const dot = t.lastIndexOf('.');
     if (dot < 0) return null;

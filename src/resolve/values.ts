@@ -37,10 +37,22 @@ export function key(v: Val): string {
 
 /** Union without duplicates, widening string sets that grow past MAX_VALS. */
 export function union(...sets: Val[][]): Val[] {
+  // Most unions are of one value or of the same object twice: no key (a JSON text) is needed for those.
+  let total = 0;
+  let only: Val | undefined;
+  for (const s of sets) {
+    total += s.length;
+    if (s.length) only = s[0];
+  }
+  if (total === 0) return [];
+  if (total === 1) return [only!];
+  const seenObj = new Set<Val>();
   const seen = new Set<string>();
   const out: Val[] = [];
   for (const s of sets) {
     for (const v of s) {
+      if (seenObj.has(v)) continue;
+      seenObj.add(v);
       const k = key(v);
       if (seen.has(k)) continue;
       seen.add(k);
