@@ -38,14 +38,24 @@ export interface AnalyzeDeps {
  * RLSCOV_TIMING=1: wall time of each pipeline stage, written when the run ends (like ESLint's TIMING). A stage
  * ends where the next one is marked.
  */
-function stageTimer(sink: ((line: string) => void) | null): { mark: (name: string) => void; done: () => void } {
-  if (!sink) return { mark: () => {}, done: () => {} };
-  const marks: Array<[string, number]> = [['start', performance.now()]];
+interface StageTimer {
+  mark: (name: string) => void;
+  /** A part of the current stage, printed under it. */
+  detail: (name: string, ms: number) => void;
+  done: () => void;
+}
+
+function stageTimer(sink: ((line: string) => void) | null): StageTimer {
+  if (!sink) return { mark: () => {}, detail: () => {}, done: () => {} };
+  const marks: Array<[string, number, Array<[string, number]>]> = [['start', performance.now(), []]];
   return {
-    mark: (name) => marks.push([name, performance.now()]),
+    mark: (name) => marks.push([name, performance.now(), []]),
+    detail: (name, ms) => marks[marks.length - 1]![2].push([name, ms]),
     done: () => {
-      marks.push(['end', performance.now()]);
-      const rows = marks.slice(0, -1).map(([name, t], i) => `  ${name.padEnd(12)} ${(marks[i + 1]![1] - t).toFixed(0).padStart(6)} ms`);
+      marks.push(['end', performance.now(), []]);
+      const rows = marks.slice(0, -1).map(([name, t, details], i) =>
+        [`  ${name.padEnd(12)} ${(marks[i + 1]![1] - t).toFixed(0).padStart(6)} ms`, ...details.map(([d, ms]) => `    ${d.padEnd(10)} ${ms.toFixed(0).padStart(6)} ms`)].join('\n'),
+      );
       sink(`rlscov timing (process up ${(performance.now() / 1000).toFixed(2)} s):\n${rows.join('\n')}\n`);
     },
   };
@@ -138,6 +148,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
     prefilter: opts.prefilter !== false,
     seedNames: [...adminOpeners, ...wrappers],
     problems: fileErrors,
+    detail: stage.detail,
   });
   const syntaxErrors: FileProblem[] = [];
   for (const ir of files) {
@@ -244,6 +255,8 @@ async function buildCatalog(
 }
 
 interface ParseOptions {
+  /** Reports the time of the parse stage's parts (RLSCOV_TIMING). */
+  detail: (name: string, ms: number) => void;
   cache: FactsCache | null;
   workers: number;
   prefilter: boolean;
@@ -266,12 +279,16 @@ async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text:
   const isSeed = seedMatcher(o.seedNames);
   const kept = new Set<string>();
   let frontier = new Set<string>();
+  let t = performance.now();
   for (const s of sources) if (!o.prefilter || isSeed(s.text)) frontier.add(s.pkgKey);
+  const timing = { seed: performance.now() - t, cache: 0, lower: 0, widen: 0 };
   const files: FileIR[] = [];
   let parsed = 0;
   let fromCache = 0;
   const pool = new LowerPool(o.workers);
-  const importsByText = new Map<string, Map<string, string>>();
+  const refsByText = new Map<string, Map<string, Set<string>>>();
+  const dirKeys = [...byPkg.keys()].filter((k) => k.startsWith('dir:')).map((k) => '/' + k.slice(4));
+  const inTree = (path: string): boolean => byPkg.has(path) || dirKeys.some((d) => path.endsWith(d));
   try {
     while (frontier.size) {
       const todo = [...frontier].filter((k) => !kept.has(k));
@@ -280,6 +297,7 @@ async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text:
       for (const k of todo) kept.add(k);
       const inputs = todo.flatMap((k) => byPkg.get(k) ?? []);
       const toParse: LowerInput[] = [];
+      t = performance.now();
       for (const s of inputs) {
         const hit = o.cache?.get(s.key);
         if (hit) {
@@ -287,8 +305,11 @@ async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text:
           fromCache++;
         } else toParse.push({ path: s.rel, source: s.text, pkgKey: s.pkgKey });
       }
+      timing.cache += performance.now() - t;
       if (toParse.length) {
+        t = performance.now();
         const out = await pool.lower(toParse);
+        timing.lower += performance.now() - t;
         parsed += out.irs.length;
         const keyOf = new Map(inputs.map((s) => [s.rel, s.key]));
         for (const ir of out.irs) {
@@ -301,15 +322,21 @@ async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text:
       if (!o.prefilter) break;
       // Widen: files outside the kept packages that use a *carrier* of a kept package: an exported name through
       // which a database handle, a closure for a wrapper, or SQL text can flow.
+      t = performance.now();
       const exported = carrierNames(files, kept);
       for (const [pkgKey, group] of byPkg) {
         if (kept.has(pkgKey)) continue;
-        if (group.some((s) => usesKept(s.text, exported, importsByText))) frontier.add(pkgKey);
+        if (group.some((s) => usesKept(s.text, exported, refsByText, inTree))) frontier.add(pkgKey);
       }
+      timing.widen += performance.now() - t;
     }
   } finally {
     await pool.close();
   }
+  o.detail('seed', timing.seed);
+  if (o.cache) o.detail('from cache', timing.cache);
+  o.detail('lower', timing.lower);
+  o.detail('widen', timing.widen);
   return { files, parsed, fromCache };
 }
 
@@ -373,7 +400,7 @@ function isStaticHandleish(t: string): boolean {
  * handles, function values (possible wrappers) or carrier types; types with handle fields, handle methods or
  * database-like interfaces; handle-typed variables; constants holding SQL text.
  */
-function carrierNames(files: FileIR[], kept: Set<string>): Map<string, RegExp> {
+function carrierNames(files: FileIR[], kept: Set<string>): Map<string, Set<string>> {
   const carrierTypes = new Set<string>();
   const keptFiles = files.filter((f) => kept.has(f.pkgKey));
   const inKept = keptFiles.map(carrierFacts);
@@ -409,27 +436,44 @@ function carrierNames(files: FileIR[], kept: Set<string>): Map<string, RegExp> {
     for (const v of c.vars) if (v.sql || handleish(v.type)) add(pkg, v.name);
     for (const n of c.sqlConsts) add(pkg, n);
   });
-  const out = new Map<string, RegExp>();
-  for (const [pkg, ns] of names) out.set(pkg, new RegExp(`^(?:${[...ns].join('|')})\\b`));
-  return out;
+  return names;
 }
 
-/** Whether a file references a carrier of a kept package; `imports` caches each file's imports for the run. */
-function usesKept(text: string, exported: Map<string, RegExp>, imports: Map<string, Map<string, string>>): boolean {
-  let mine = imports.get(text);
-  if (!mine) {
-    mine = importsOf(text);
-    imports.set(text, mine);
-  }
-  for (const [alias, path] of mine) {
-    const names = exported.get(path) ?? [...exported].find(([k]) => k.startsWith('dir:') && path.endsWith('/' + k.slice(4)))?.[1];
-    if (!names) continue;
+/**
+ * What a file references through its imports: import path -> every `Name` written as `alias.Name` (read once per
+ * file and run; the widening rounds then only look names up).
+ */
+function importedRefs(text: string, inTree: (path: string) => boolean): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const word = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+  for (const [alias, path] of importsOf(text)) {
+    if (!inTree(path)) continue; // the standard library and dependencies are never kept
     const prefix = `${alias}.`;
     for (let i = text.indexOf(prefix); i >= 0; i = text.indexOf(prefix, i + 1)) {
       const before = i > 0 ? text.charCodeAt(i - 1) : 32;
-      if ((before >= 48 && before <= 57) || (before >= 65 && before <= 90) || (before >= 97 && before <= 122) || before === 95 || before === 46) continue;
-      if (names.test(text.slice(i + prefix.length, i + prefix.length + 80))) return true;
+      if (word(before) || before === 46) continue;
+      let j = i + prefix.length;
+      while (j < text.length && word(text.charCodeAt(j))) j++;
+      if (j === i + prefix.length) continue;
+      let names = out.get(path);
+      if (!names) out.set(path, (names = new Set()));
+      names.add(text.slice(i + prefix.length, j));
     }
+  }
+  return out;
+}
+
+/** Whether a file references a carrier of a kept package; `refs` caches each file's imported references. */
+function usesKept(text: string, exported: Map<string, Set<string>>, refs: Map<string, Map<string, Set<string>>>, inTree: (path: string) => boolean): boolean {
+  let mine = refs.get(text);
+  if (!mine) {
+    mine = importedRefs(text, inTree);
+    refs.set(text, mine);
+  }
+  for (const [path, used] of mine) {
+    const names = exported.get(path) ?? [...exported].find(([k]) => k.startsWith('dir:') && path.endsWith('/' + k.slice(4)))?.[1];
+    if (!names) continue;
+    for (const n of used) if (names.has(n)) return true;
   }
   return false;
 }
