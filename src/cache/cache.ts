@@ -12,7 +12,7 @@ import type { RunResult } from '../model.js';
 import { TOOL_VERSION } from '../version.js';
 
 /** Bump when the IR or the analysis changes shape, so old caches are not read. */
-export const CACHE_FORMAT = 7;
+export const CACHE_FORMAT = 8;
 
 interface StoredFile {
   format: number;
@@ -60,7 +60,7 @@ export class FactsCache {
 
   /** undefined: not cached. */
   get(key: string): FileIR | null | undefined {
-    const s = readStored<StoredFile>(join(this.dir, `${key}.bin`));
+    const s = readStored<StoredFile>(join(this.dir, `${key}.json`), 'json');
     if (!s) return undefined;
     this.used.add(key);
     return s.ir;
@@ -68,11 +68,11 @@ export class FactsCache {
 
   set(key: string, ir: FileIR | null): void {
     this.used.add(key);
-    writeStored(join(this.dir, `${key}.bin`), { format: CACHE_FORMAT, tool: TOOL_VERSION, ir } satisfies StoredFile);
+    writeStored(join(this.dir, `${key}.json`), { format: CACHE_FORMAT, tool: TOOL_VERSION, ir } satisfies StoredFile, 'json');
   }
 
   lastRun(key: string): RunResult | null {
-    this.run ??= readStored<StoredRun>(this.runFile);
+    this.run ??= readStored<StoredRun>(this.runFile, 'v8');
     return this.run?.key === key ? this.run.result : null;
   }
 
@@ -83,11 +83,11 @@ export class FactsCache {
 
   /** Writes the run result; drops facts of files that no longer exist in this form once they pile up. */
   save(): void {
-    if (this.runDirty && this.run) writeStored(this.runFile, this.run);
+    if (this.runDirty && this.run) writeStored(this.runFile, this.run, 'v8');
     try {
       const entries = readdirSync(this.dir);
       if (entries.length > 2 * this.used.size + 64) {
-        for (const e of entries) if (!this.used.has(e.replace(/\.bin$/, ''))) rmSync(join(this.dir, e), { force: true });
+        for (const e of entries) if (!this.used.has(e.replace(/\.json$/, ''))) rmSync(join(this.dir, e), { force: true });
       }
     } catch {
       // nothing cached yet, or not ours to clean
@@ -95,20 +95,26 @@ export class FactsCache {
   }
 }
 
-function readStored<T extends { format: number; tool: string }>(file: string): T | null {
+/**
+ * Per-file IR is stored as JSON (plain data; JSON.parse reads it ~25% faster than v8.deserialize, measured on
+ * temporal's 700 entries); the run result, which holds richer values, with v8.serialize.
+ */
+type Encoding = 'json' | 'v8';
+
+function readStored<T extends { format: number; tool: string }>(file: string, encoding: Encoding): T | null {
   try {
-    const s = deserialize(readFileSync(file)) as T;
+    const s = (encoding === 'json' ? JSON.parse(readFileSync(file, 'utf8')) : deserialize(readFileSync(file))) as T;
     return s && s.format === CACHE_FORMAT && s.tool === TOOL_VERSION ? s : null;
   } catch {
     return null; // missing, unreadable or corrupt: start empty
   }
 }
 
-function writeStored(file: string, value: unknown): void {
+function writeStored(file: string, value: unknown, encoding: Encoding): void {
   try {
     mkdirSync(join(file, '..'), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, serialize(value));
+    writeFileSync(tmp, encoding === 'json' ? JSON.stringify(value) : serialize(value));
     renameSync(tmp, file);
   } catch {
     // a read-only cache directory only costs speed
