@@ -91,6 +91,39 @@ describe('hand-written Go parser', () => {
     expect(ir.funcs.map((f) => f.name)).toEqual(expect.arrayContaining(['a', 'c']));
   });
 
+  // From an adversarial review: valid Go the hand-written parser once gave up on or read differently.
+  const reviewed: Record<string, string> = {
+    'a label on an empty statement': 'package p\nfunc f() {\nL:\n\t;\n\tgoto L\n}\n',
+    'an array length N * M': 'package p\nconst N, M = 2, 3\ntype A [N * M]int\ntype B [N * 2]byte\n',
+    'a *T constraint that can only be a type': 'package p\ntype T[P *struct{}] struct{}\ntype U[P *[]int] struct{}\n',
+    'an identifier outside the BMP': 'package p\nfunc f() int { 𝑥 := 1; return 𝑥 }\n',
+    'a nested switch in a type switch header': 'package p\nfunc f() {\n\tswitch v := func() any { switch {}; return 1 }().(type) {\n\tcase int:\n\t\t_ = v\n\t}\n}\n',
+    'new of pointer and parenthesized types': 'package p\ntype G[T any] struct{}\nfunc f() { _ = new(*G[int]); _ = new(**int); _ = new((int)) }\n',
+    'comments where a value is expected': 'package p\nfunc f() int {\nL:\n\t// why\n\tfor {\n\t\tbreak L\n\t}\n\tdefer /* c */ g()\n\t_ = T{A /* c */ : 1}\n\treturn /* c */ 1\n}\n',
+  };
+  for (const [name, source] of Object.entries(reviewed)) {
+    it(`reads ${name} as tree-sitter does`, () => expect(compareParsers({ path: 'x.go', source, pkgKey: 'p' })).toEqual({ kind: 'same' }));
+  }
+
+  it('keeps a labelled loop preceded by a comment, and values behind comments', () => {
+    const [loop, deferred, , ret] = body('package p\nfunc f() int {\nL:\n\t// why\n\tfor {\n\t\tg()\n\t}\n\tdefer /* c */ h()\n\t_ = 1\n\treturn /* c */ 1\n}\n');
+    expect(loop).toMatchObject({ k: 'for', body: [{ k: 'expr', e: { k: 'call', txt: 'g' } }] });
+    expect(deferred).toMatchObject({ k: 'defer', e: { k: 'call', txt: 'h' } });
+    expect(ret).toMatchObject({ k: 'ret', v: [{ k: 'lit', v: '1' }] });
+  });
+
+  it('finds directives in CRLF files with both parsers', () => {
+    const src = 'package p\r\n\r\nfunc f() {\r\n\t// rlscov:ignore RLS001 admin backfill\r\n\tg()\r\n}\r\n';
+    for (const parser of ['goparser', 'tree-sitter'] as const) expect(lower(src, parser).directives).toMatchObject([{ line: 4, rules: ['RLS001'], reason: 'admin backfill' }]);
+  });
+
+  it('attaches thousands of comments in one literal without quadratic work', () => {
+    const src = `package p\nvar t = []int{\n${Array.from({ length: 20000 }, (_, i) => `\t/* ${i} */ ${i},`).join('\n')}\n}\n`;
+    const root = parseGoFile(src);
+    expect(root.descendantsOfType('comment')).toHaveLength(20000);
+    expect((lower(src).vars['t']!.v as Extract<Expr, { k: 'comp' }>).el).toHaveLength(20000);
+  });
+
   it('hands pathological nesting to tree-sitter instead of overflowing the stack', () => {
     const deep = `package p\nfunc f() { x := ${'('.repeat(20000)}1${')'.repeat(20000)} }\nfunc g() { h() }\n`;
     expect(() => parseGoFile(deep)).toThrow(GoSyntaxError);

@@ -97,13 +97,27 @@ export class GoNode implements SyntaxNodeLike {
     return this;
   }
 
-  /** Inserts an extra (a comment) before the first child starting after it. */
-  insert(child: GoNode): void {
-    if (this.children === NO_CHILDREN) this.children = [];
-    let i = this.children.length;
-    while (i > 0 && this.children[i - 1]!.start >= child.end) i--;
-    this.children.splice(i, 0, child);
-    this.fields?.splice(i, 0, null);
+  /** Merges extras (comments, sorted by position) into the children, in source order. */
+  mergeExtras(extras: GoNode[]): void {
+    const kids = this.children;
+    const out: GoNode[] = [];
+    const fields: Array<string | null> | null = this.fields ? [] : null;
+    let i = 0;
+    for (const x of extras) {
+      while (i < kids.length && kids[i]!.start < x.end) {
+        out.push(kids[i]!);
+        fields?.push(this.fields![i]!);
+        i++;
+      }
+      out.push(x);
+      fields?.push(null);
+    }
+    for (; i < kids.length; i++) {
+      out.push(kids[i]!);
+      fields?.push(this.fields![i]!);
+    }
+    this.children = out;
+    this.fields = fields;
     this.named = null;
   }
 
@@ -243,7 +257,7 @@ function scan(src: string): { toks: Tokens; comments: Array<[number, number]> } 
     if (c === 47 && src.charCodeAt(i + 1) === 47) {
       let j = src.indexOf('\n', i);
       if (j < 0) j = n;
-      comments.push([i, src.charCodeAt(j - 1) === 13 ? j - 1 : j]);
+      comments.push([i, j]); // up to the newline, a CRLF file's \r included (as tree-sitter)
       i = j;
       continue;
     }
@@ -257,7 +271,7 @@ function scan(src: string): { toks: Tokens; comments: Array<[number, number]> } 
     }
     const s = i;
     if (isIdentStart(c, src, i)) {
-      i += c > 0xffff ? 2 : 1;
+      i += src.codePointAt(i)! > 0xffff ? 2 : 1;
       while (i < n) {
         const d = src.charCodeAt(i);
         if (!isIdentPart(d, src, i)) break;
@@ -375,26 +389,42 @@ export function parseGoFile(src: string): GoNode {
     if (e instanceof RangeError) throw new GoSyntaxError(0, 'nesting too deep');
     throw e;
   }
-  for (const [s, e] of comments) attachComment(root, p.node('comment', true, s, e));
+  if (comments.length) attachComments(root, comments.map(([s, e]) => p.node('comment', true, s, e)));
   return root;
 }
 
-/** A comment belongs to the deepest node that contains it without any child containing it (tree-sitter's rule). */
-function attachComment(root: GoNode, c: GoNode): void {
-  let n = root;
-  for (;;) {
-    let into: GoNode | null = null;
-    for (const k of n.children) {
-      if (k.start <= c.start && c.end <= k.end && k.isNamed) {
-        into = k;
-        break;
+/**
+ * A comment belongs to the deepest node that contains it without any child containing it (tree-sitter's rule).
+ * Targets are found by binary search and each node's comments are merged in once: generated files put
+ * thousands of comments in one literal.
+ */
+function attachComments(root: GoNode, comments: GoNode[]): void {
+  const byTarget = new Map<GoNode, GoNode[]>();
+  for (const c of comments) {
+    let n = root;
+    for (;;) {
+      const kids = n.children;
+      let lo = 0;
+      let hi = kids.length - 1;
+      let into: GoNode | null = null;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        const k = kids[mid]!;
+        if (k.end <= c.start) lo = mid + 1;
+        else if (k.start >= c.end) hi = mid - 1;
+        else {
+          if (k.isNamed && k.start <= c.start && c.end <= k.end) into = k;
+          break;
+        }
       }
-      if (k.start > c.start) break;
+      if (!into) break;
+      n = into;
     }
-    if (!into) break;
-    n = into;
+    const list = byTarget.get(n);
+    if (list) list.push(c);
+    else byTarget.set(n, [c]);
   }
-  n.insert(c);
+  for (const [n, cs] of byTarget) n.mergeExtras(cs);
 }
 
 class Parser {
@@ -617,8 +647,11 @@ class Parser {
     const after = this.peek(2);
     if (after === ']' || after === '.' || after === '(' || (after !== '*' && Object.hasOwn(BIN_PREC, after))) return false;
     if (after === '*') {
-      if (this.peek(3) === 'id' && (this.peek(4) === ']' || this.peek(4) === ',')) return true;
-      this.fail('ambiguous type parameter list');
+      // go/parser's rule: `[P *C]` is an array length (P times C) unless C can only be a type (`*[]int`,
+      // `*struct{}`...) or more parameters follow (`[P *C, Q any]`).
+      const t3 = this.peek(3);
+      if (t3 === '[' || t3 === 'struct' || t3 === 'func' || t3 === 'interface' || t3 === 'map' || t3 === 'chan' || t3 === '*') return true;
+      return t3 === 'id' && this.peek(4) === ',';
     }
     if (TYPE_START.has(after) || after === ',') return true;
     this.fail('ambiguous array length or type parameters');
@@ -911,9 +944,12 @@ class Parser {
   /** A function body: composite literals are allowed again whatever the enclosing clause. */
   private body(): GoNode {
     const saved = this.exprLev;
+    const savedHeader = this.inSwitchHeader;
     this.exprLev = 0;
+    this.inSwitchHeader = false;
     const b = this.block();
     this.exprLev = saved;
+    this.inSwitchHeader = savedHeader;
     return b;
   }
 
@@ -997,7 +1033,8 @@ class Parser {
         if (this.peek(1) === ':') {
           const st = this.node('labeled_statement', true, s, 0).add(this.leaf('label_name'), 'label');
           this.i++;
-          if (this.k() !== '}' && this.k() !== 'case' && this.k() !== 'default') st.add(this.stmt());
+          // `L:` before `}`, a case, or an empty statement (`L: ;`) labels nothing.
+          if (this.k() !== '}' && this.k() !== 'case' && this.k() !== 'default' && this.k() !== ';') st.add(this.stmt());
           st.end = this.prevEnd();
           return st;
         }
@@ -1108,6 +1145,7 @@ class Parser {
     const s = this.expect('switch');
     const saved = this.exprLev;
     this.exprLev = -1;
+    const savedHeader = this.inSwitchHeader;
     this.inSwitchHeader = true;
     let init: GoNode | null = null;
     let head: GoNode | null = null;
@@ -1118,7 +1156,7 @@ class Parser {
         if (this.k() !== '{') head = this.simpleStmt(false);
       } else head = first;
     }
-    this.inSwitchHeader = false;
+    this.inSwitchHeader = savedHeader;
     this.exprLev = saved;
     // A type switch: `x.(type)` alone or on the right of `v :=`.
     const guardOf = (n: GoNode | null): { alias: GoNode | null; value: GoNode } | null => {
@@ -1429,18 +1467,12 @@ class Parser {
    * parse those).
    */
   private newArg(x: GoNode): GoNode {
-    if (x.type === 'identifier' || x.type === 'selector_expression' || x.type === 'index_expression' || x.type === 'type_instantiation_expression') {
-      try {
-        return this.asType(x);
-      } catch {
-        return x;
-      }
+    try {
+      return this.asType(x);
+    } catch (e) {
+      if (e instanceof GoSyntaxError) return x;
+      throw e;
     }
-    if (x.type === 'unary_expression' && x.childForFieldName('operator')!.type === '*') {
-      const inner = x.childForFieldName('operand')!;
-      if (inner.type === 'identifier' || inner.type === 'selector_expression') return this.node('pointer_type', true, x.start, x.end).add(this.asTypeName(inner));
-    }
-    return x;
   }
 
   /** The type of `x {`: a type name, qualified name or instantiation; null when `x` cannot be one. */
@@ -1480,6 +1512,7 @@ class Parser {
       return this.node('generic_type', true, x.start, x.end).add(this.asTypeName(x.childForFieldName('operand')!), 'type').add(args, 'type_arguments');
     }
     if (x.type === 'type_instantiation_expression') return x.children[0]!;
+    if (x.type === 'parenthesized_expression') return this.node('parenthesized_type', true, x.start, x.end).add(this.asType(x.children[0]!));
     if (x.type.endsWith('_type')) return x;
     this.fail('expected type argument');
   }

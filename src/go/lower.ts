@@ -135,7 +135,7 @@ class Lowerer {
   }
 
   private directive(n: SyntaxNode): DirectiveIR | null {
-    const m = DIRECTIVE.exec(n.text);
+    const m = DIRECTIVE.exec(n.text.replace(/\r$/, '')); // a CRLF file's comment keeps its \r in tree-sitter
     if (!m) return null;
     const rest = m[1]!.trim();
     const firstSpace = rest.search(/\s/);
@@ -260,7 +260,7 @@ class Lowerer {
         return `${this.imports[pkg] ?? pkg}.${name}`;
       }
       case 'pointer_type':
-        return '*' + this.type(n.namedChildren[0] ?? null);
+        return '*' + this.type(first(n));
       case 'slice_type':
         return '[]' + this.type(n.childForFieldName('element'));
       case 'array_type':
@@ -268,7 +268,7 @@ class Lowerer {
       case 'generic_type':
         return this.type(n.childForFieldName('type'));
       case 'parenthesized_type':
-        return this.type(n.namedChildren[0] ?? null);
+        return this.type(first(n));
       case 'function_type': {
         const ps = this.params(n.childForFieldName('parameters')).map((p) => p.type);
         const rs = this.results(n.childForFieldName('result')).types;
@@ -374,7 +374,7 @@ class Lowerer {
     const line = n.startPosition.row + 1;
     switch (n.type) {
       case 'expression_statement':
-        return { k: 'expr', e: this.expr(n.namedChildren[0] ?? null) };
+        return { k: 'expr', e: this.expr(first(n)) };
       case 'short_var_declaration':
         return { k: 'assign', op: ':=', l: this.exprList(n.childForFieldName('left')), r: this.exprList(n.childForFieldName('right')), line };
       case 'assignment_statement': {
@@ -449,19 +449,19 @@ class Lowerer {
         return { k: 'switch', init: init ? nonNull([this.stmt(init)]) : [], tag: value ? this.expr(value) : null, cases, exhaustive };
       }
       case 'return_statement': {
-        const list = n.namedChildren[0];
+        const list = first(n);
         return { k: 'ret', v: list ? this.exprList(list) : [], line };
       }
       case 'block':
         return { k: 'block', b: this.block(n) };
       case 'labeled_statement': {
-        const inner = n.namedChildren.find((c) => c.type !== 'label_name');
+        const inner = n.namedChildren.find((c) => c.type !== 'label_name' && c.type !== 'comment');
         return inner ? this.stmt(inner) : null;
       }
       case 'defer_statement':
-        return { k: 'defer', e: this.expr(n.namedChildren[0] ?? null) };
+        return { k: 'defer', e: this.expr(first(n)) };
       case 'go_statement':
-        return { k: 'expr', e: this.expr(n.namedChildren[0] ?? null) };
+        return { k: 'expr', e: this.expr(first(n)) };
       case 'inc_statement':
       case 'dec_statement':
       case 'send_statement':
@@ -526,7 +526,7 @@ class Lowerer {
       case 'selector_expression':
         return { k: 'sel', x: this.expr(n.childForFieldName('operand')), n: n.childForFieldName('field')?.text ?? '' };
       case 'parenthesized_expression':
-        return this.expr(n.namedChildren[0] ?? null);
+        return this.expr(first(n));
       case 'call_expression': {
         const fnode = n.childForFieldName('function');
         const args = n.childForFieldName('arguments');
@@ -586,17 +586,23 @@ class Lowerer {
         const kv: Array<[string, Expr]> = [];
         for (const e of body?.namedChildren ?? []) {
           if (e.type === 'keyed_element') {
-            const [k, v] = e.namedChildren;
-            const keyNode = k?.type === 'literal_element' ? k.namedChildren[0] : k;
-            const valNode = v?.type === 'literal_element' ? v.namedChildren[0] : v;
+            const [k, v] = e.namedChildren.filter((c) => c.type !== 'comment');
+            const keyNode = k?.type === 'literal_element' ? first(k) : k;
+            const valNode = v?.type === 'literal_element' ? first(v) : v;
             kv.push([keyNode?.text ?? '', this.expr(valNode ?? null)]);
-          } else if (e.type === 'literal_element') el.push(this.expr(e.namedChildren[0] ?? null));
+          } else if (e.type === 'literal_element') el.push(this.expr(first(e)));
           else if (e.type !== 'comment') el.push(this.expr(e));
         }
         return { k: 'comp', t: this.type(n.childForFieldName('type')), el, kv, loc: loc(n) };
       }
       case 'literal_value':
-        return { k: 'comp', t: '?', el: n.namedChildren.map((c) => this.expr(c.type === 'literal_element' ? c.namedChildren[0] ?? null : c)), kv: [], loc: loc(n) };
+        return {
+          k: 'comp',
+          t: '?',
+          el: n.namedChildren.filter((c) => c.type !== 'comment').map((c) => this.expr(c.type === 'literal_element' ? first(c) : c)),
+          kv: [],
+          loc: loc(n),
+        };
       case 'index_expression':
         return { k: 'idx', x: this.expr(n.childForFieldName('operand')), i: this.expr(n.childForFieldName('index')) };
       case 'slice_expression':
@@ -615,6 +621,12 @@ const BUILTIN_TYPES = new Set([
   'string', 'bool', 'byte', 'rune', 'int', 'int8', 'int16', 'int32', 'int64', 'uint', 'uint8', 'uint16', 'uint32',
   'uint64', 'uintptr', 'float32', 'float64', 'complex64', 'complex128', 'error', 'any',
 ]);
+
+/** The first named child that is not a comment (a comment can sit anywhere, even between `return` and its value). */
+function first(n: SyntaxNode): SyntaxNode | null {
+  for (const c of n.namedChildren) if (c.type !== 'comment') return c;
+  return null;
+}
 
 function nonNull<T>(xs: Array<T | null>): T[] {
   return xs.filter((x): x is T => x !== null);

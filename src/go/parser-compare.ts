@@ -27,9 +27,11 @@ export function compareParsers(input: LowerInput): ParserComparison {
   if (ts.syntaxErrors.length) return { kind: 'tree-sitter-error', goparser: 'ok' };
   const d = firstDiff(fast, ts);
   if (!d) return { kind: 'same' };
-  // tree-sitter-go misreads some valid Go: long grouped parameter lists (`a, b, c, ... T`) as lists of unnamed
-  // types, and `x[a.b][c.d]` as the instantiation of a generic type (which lowers to nothing).
-  if (/\.params\.\d+\.name: "\w+" != ""$/.test(d) || /: "idx" != "unk"$/.test(d)) return { kind: 'tree-sitter-misread', detail: d };
+  // tree-sitter-go misreads some valid Go: long grouped parameter (or result) lists (`a, b, c, ... T`) as lists of
+  // unnamed types, and `x[a.b][c.d]` as the instantiation of a generic type (which lowers to nothing).
+  if (/\.params\.\d+\.name: "\w+" != ""$/.test(d) || /\.results\.\d+: "[^"]*" != "[^"]*"$/.test(d) || /: "idx" != "unk"$/.test(d)) {
+    return { kind: 'tree-sitter-misread', detail: d };
+  }
   return { kind: 'differs', detail: d };
 }
 
@@ -43,20 +45,29 @@ type J = Record<string, unknown>;
  * and a call of `pkg.F` with type arguments on the other, which the interpreter treats alike (a call of F); and
  * tree-sitter reads `*(*T)(p)` as a conversion to `**T`.
  */
-function firstDiff(a: unknown, b: unknown, path = ''): string | null {
-  if (a === b) return null;
-  const x = a as J | null;
-  const y = b as J | null;
-  if (x?.['k'] === 'un' && x['op'] === '*' && y?.['k'] === 'conv' && String(y['t']).startsWith('*')) return firstDiff(x['x'], { ...y, t: String(y['t']).slice(1) }, `${path}(deref)`);
-  if (x?.['k'] === 'call' && y?.['k'] === 'conv' && (x['a'] as unknown[]).length === 1) return firstDiff((x['a'] as unknown[])[0], y['x'], `${path}(call~conv)`);
-  if (x?.['k'] === 'call' && String(x['txt']).includes('[') && y?.['k'] === 'call' && (x['f'] as J).k === 'idx' && (y['f'] as J).k !== 'idx') {
-    return firstDiff({ ...x, f: (x['f'] as J)['x'], txt: y['txt'] }, y, path);
-  }
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return `${path}: ${JSON.stringify(a)?.slice(0, 120)} != ${JSON.stringify(b)?.slice(0, 120)}`;
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  for (const k of keys) {
-    const d = firstDiff((a as J)[k], (b as J)[k], `${path}.${k}`);
-    if (d) return d;
+function firstDiff(a0: unknown, b0: unknown): string | null {
+  // Iterative: generated SQL concatenations nest thousands of `+` deep.
+  const stack: Array<[unknown, unknown, string]> = [[a0, b0, '']];
+  while (stack.length) {
+    const [a, b, path] = stack.pop()!;
+    if (a === b) continue;
+    const x = a as J | null;
+    const y = b as J | null;
+    if (x?.['k'] === 'un' && x['op'] === '*' && y?.['k'] === 'conv' && String(y['t']).startsWith('*')) {
+      stack.push([x['x'], { ...y, t: String(y['t']).slice(1) }, `${path}(deref)`]);
+      continue;
+    }
+    if (x?.['k'] === 'call' && y?.['k'] === 'conv' && (x['a'] as unknown[]).length === 1) {
+      stack.push([(x['a'] as unknown[])[0], y['x'], `${path}(call~conv)`]);
+      continue;
+    }
+    if (x?.['k'] === 'call' && String(x['txt']).includes('[') && y?.['k'] === 'call' && (x['f'] as J).k === 'idx' && (y['f'] as J).k !== 'idx') {
+      stack.push([{ ...x, f: (x['f'] as J)['x'], txt: y['txt'] }, y, path]);
+      continue;
+    }
+    if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return `${path}: ${JSON.stringify(a)?.slice(0, 120)} != ${JSON.stringify(b)?.slice(0, 120)}`;
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    for (let i = keys.length - 1; i >= 0; i--) stack.push([(a as J)[keys[i]!], (b as J)[keys[i]!], `${path}.${keys[i]!}`]);
   }
   return null;
 }
