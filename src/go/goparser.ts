@@ -218,6 +218,19 @@ function isIdentPart(c: number, src: string, i: number): boolean {
   return UNICODE_LETTER.test(ch) || UNICODE_DIGIT.test(ch);
 }
 
+/** The end of the interpreted string or rune literal starting at `start` (its quote), escapes skipped. */
+function quotedEnd(src: string, start: number): number {
+  const quote = src.charCodeAt(start);
+  for (let i = start + 1; ; ) {
+    if (i >= src.length) throw new GoSyntaxError(start, 'unterminated literal');
+    const d = src.charCodeAt(i);
+    if (d === 92) i += 2;
+    else if (d === quote) return i + 1;
+    else if (d === 10) throw new GoSyntaxError(start, 'newline in literal');
+    else i++;
+  }
+}
+
 function scan(src: string): { toks: Tokens; comments: Array<[number, number]> } {
   const kinds: string[] = [];
   let starts = new Int32Array(1024);
@@ -306,18 +319,9 @@ function scan(src: string): { toks: Tokens; comments: Array<[number, number]> } 
       push(kind, s, i);
       continue;
     }
-    if (c === 34) {
-      i++;
-      for (;;) {
-        if (i >= n) throw new GoSyntaxError(s, 'unterminated string');
-        const d = src.charCodeAt(i);
-        if (d === 92) i += 2;
-        else if (d === 34) break;
-        else if (d === 10) throw new GoSyntaxError(s, 'newline in string');
-        else i++;
-      }
-      i++;
-      push('str', s, i);
+    if (c === 34 || c === 39) {
+      i = quotedEnd(src, i);
+      push(c === 34 ? 'str' : 'rune', s, i);
       continue;
     }
     if (c === 96) {
@@ -325,20 +329,6 @@ function scan(src: string): { toks: Tokens; comments: Array<[number, number]> } 
       if (j < 0) throw new GoSyntaxError(s, 'unterminated raw string');
       i = j + 1;
       push('raw', s, i);
-      continue;
-    }
-    if (c === 39) {
-      i++;
-      for (;;) {
-        if (i >= n) throw new GoSyntaxError(s, 'unterminated rune');
-        const d = src.charCodeAt(i);
-        if (d === 92) i += 2;
-        else if (d === 39) break;
-        else if (d === 10) throw new GoSyntaxError(s, 'newline in rune');
-        else i++;
-      }
-      i++;
-      push('rune', s, i);
       continue;
     }
     const op = operatorAt(src, i);
