@@ -792,10 +792,7 @@ class Parser {
           const el = this.type();
           return this.node('implicit_length_array_type', true, s, el.end).add(el, 'element');
         }
-        const saved = this.exprLev;
-        this.exprLev++;
-        const len = this.expr();
-        this.exprLev = saved;
+        const len = this.enclosed(() => this.expr());
         this.expect(']');
         const el = this.type();
         return this.node('array_type', true, s, el.end).add(len, 'length').add(el, 'element');
@@ -844,6 +841,17 @@ class Parser {
       }
       default:
         this.fail('expected type');
+    }
+  }
+
+  /** Parses inside brackets, where `T {` is a composite literal again even in a control clause (go/parser's exprLev). */
+  private enclosed<T>(f: () => T): T {
+    const saved = this.exprLev;
+    this.exprLev = saved < 0 ? 1 : saved + 1;
+    try {
+      return f();
+    } finally {
+      this.exprLev = saved;
     }
   }
 
@@ -1325,10 +1333,7 @@ class Parser {
       case '(': {
         const s = this.s();
         this.i++;
-        const saved = this.exprLev;
-        this.exprLev = this.exprLev < 0 ? 1 : this.exprLev + 1;
-        const inner = this.expr();
-        this.exprLev = saved;
+        const inner = this.enclosed(() => this.expr());
         this.expect(')');
         // `(*[4]byte)(p)`, `(func())(f)`: a parenthesized type, converted.
         if (isTypeNode(inner)) return this.typeOperand(this.wrap('parenthesized_type', s, inner));
@@ -1363,10 +1368,7 @@ class Parser {
     if (this.k() === '(') {
       const conv = this.node('type_conversion_expression', true, t.start, 0).add(t, 'type');
       this.i++;
-      const saved = this.exprLev;
-      this.exprLev = this.exprLev < 0 ? 1 : this.exprLev + 1;
-      conv.add(this.expr(), 'operand');
-      this.exprLev = saved;
+      conv.add(this.enclosed(() => this.expr()), 'operand');
       this.got(',');
       this.expect(')');
       conv.end = this.prevEnd();
@@ -1427,23 +1429,20 @@ class Parser {
   private call(fn: GoNode, typeArgs: GoNode | null): GoNode {
     const c = this.node('call_expression', true, fn.start, 0).add(fn, 'function').add(typeArgs, 'type_arguments');
     const args = this.node('argument_list', true, this.expect('('), 0);
-    const saved = this.exprLev;
-    this.exprLev = this.exprLev < 0 ? 1 : this.exprLev + 1;
     const special = fn.type === 'identifier' && /^(?:new|make)$/.test(fn.text);
-    let first = true;
-    while (this.k() !== ')') {
-      if (first && special) args.add(this.newArg(this.expr()));
-      else {
-        const a = this.expr();
-        if (this.k() === '...') {
-          const dots = this.leaf('...', false);
-          args.add(this.node('variadic_argument', true, a.start, dots.end).add(a).add(dots));
-        } else args.add(a);
+    this.enclosed(() => {
+      for (let first = true; this.k() !== ')'; first = false) {
+        if (first && special) args.add(this.newArg(this.expr()));
+        else {
+          const a = this.expr();
+          if (this.k() === '...') {
+            const dots = this.leaf('...', false);
+            args.add(this.node('variadic_argument', true, a.start, dots.end).add(a).add(dots));
+          } else args.add(a);
+        }
+        if (!this.got(',')) break;
       }
-      first = false;
-      if (!this.got(',')) break;
-    }
-    this.exprLev = saved;
+    });
     this.expect(')');
     args.end = this.prevEnd();
     c.add(args, 'arguments');
@@ -1516,17 +1515,16 @@ class Parser {
 
   private literalValue(): GoNode {
     const v = this.node('literal_value', true, this.expect('{'), 0);
-    const saved = this.exprLev;
-    this.exprLev = this.exprLev < 0 ? 1 : this.exprLev + 1;
-    while (this.k() !== '}') {
-      const a = this.literalElement();
-      if (this.got(':')) {
-        const b = this.literalElement();
-        v.add(this.node('keyed_element', true, a.start, b.end).add(a, 'key').add(b, 'value'));
-      } else v.add(a);
-      if (!this.got(',')) break;
-    }
-    this.exprLev = saved;
+    this.enclosed(() => {
+      while (this.k() !== '}') {
+        const a = this.literalElement();
+        if (this.got(':')) {
+          const b = this.literalElement();
+          v.add(this.node('keyed_element', true, a.start, b.end).add(a, 'key').add(b, 'value'));
+        } else v.add(a);
+        if (!this.got(',')) break;
+      }
+    });
     this.expect('}');
     v.end = this.prevEnd();
     return v;
