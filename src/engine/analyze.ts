@@ -14,7 +14,7 @@ import { buildExactCatalog } from '../catalog/exact.js';
 import { readLiveCatalog } from '../catalog/live.js';
 import { catalogDrift } from '../catalog/drift.js';
 import { loadSqlParser } from '../sql/index.js';
-import { Program } from '../resolve/program.js';
+import { importedPackageKey, Program } from '../resolve/program.js';
 import { emptyFacts, Interpreter, type Facts } from '../resolve/interpret.js';
 import { Solver, satisfies, type WriteNeed } from '../resolve/solve.js';
 import { DEFAULT_ADMIN_OPENERS, DEFAULT_WRAPPERS, isHandleType } from '../resolve/drivers.js';
@@ -287,8 +287,12 @@ async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text:
   let fromCache = 0;
   const pool = new LowerPool(o.workers);
   const refsByText = new Map<string, Map<string, Set<string>>>();
-  const dirKeys = [...byPkg.keys()].filter((k) => k.startsWith('dir:')).map((k) => '/' + k.slice(4));
-  const inTree = (path: string): boolean => byPkg.has(path) || dirKeys.some((d) => path.endsWith(d));
+  const pkgOfImport = new Map<string, string | null>();
+  const treePackage = (path: string): string | null => {
+    let key = pkgOfImport.get(path);
+    if (key === undefined) pkgOfImport.set(path, (key = importedPackageKey(path, byPkg.keys())));
+    return key;
+  };
   try {
     while (frontier.size) {
       const todo = [...frontier].filter((k) => !kept.has(k));
@@ -326,7 +330,7 @@ async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text:
       const exported = carrierNames(files, kept);
       for (const [pkgKey, group] of byPkg) {
         if (kept.has(pkgKey)) continue;
-        if (group.some((s) => usesKept(s.text, exported, refsByText, inTree))) frontier.add(pkgKey);
+        if (group.some((s) => usesKept(s.text, exported, refsByText, treePackage))) frontier.add(pkgKey);
       }
       timing.widen += performance.now() - t;
     }
@@ -440,14 +444,15 @@ function carrierNames(files: FileIR[], kept: Set<string>): Map<string, Set<strin
 }
 
 /**
- * What a file references through its imports: import path -> every `Name` written as `alias.Name` (read once per
- * file and run; the widening rounds then only look names up).
+ * What a file references in the tree's packages: package key -> every `Name` written as `alias.Name` for an
+ * import of that package (read once per file and run; the widening rounds then only look names up).
  */
-function importedRefs(text: string, inTree: (path: string) => boolean): Map<string, Set<string>> {
+function importedRefs(text: string, treePackage: (path: string) => string | null): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   const word = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
   for (const [alias, path] of importsOf(text)) {
-    if (!inTree(path)) continue; // the standard library and dependencies are never kept
+    const pkg = treePackage(path);
+    if (pkg === null) continue; // the standard library and dependencies are never kept
     const prefix = `${alias}.`;
     for (let i = text.indexOf(prefix); i >= 0; i = text.indexOf(prefix, i + 1)) {
       const before = i > 0 ? text.charCodeAt(i - 1) : 32;
@@ -455,25 +460,24 @@ function importedRefs(text: string, inTree: (path: string) => boolean): Map<stri
       let j = i + prefix.length;
       while (j < text.length && word(text.charCodeAt(j))) j++;
       if (j === i + prefix.length) continue;
-      let names = out.get(path);
-      if (!names) out.set(path, (names = new Set()));
+      let names = out.get(pkg);
+      if (!names) out.set(pkg, (names = new Set()));
       names.add(text.slice(i + prefix.length, j));
     }
   }
   return out;
 }
 
-/** Whether a file references a carrier of a kept package; `refs` caches each file's imported references. */
-function usesKept(text: string, exported: Map<string, Set<string>>, refs: Map<string, Map<string, Set<string>>>, inTree: (path: string) => boolean): boolean {
+/** Whether a file references a carrier of a kept package; `refs` caches each file's references for the run. */
+function usesKept(text: string, exported: Map<string, Set<string>>, refs: Map<string, Map<string, Set<string>>>, treePackage: (path: string) => string | null): boolean {
   let mine = refs.get(text);
   if (!mine) {
-    mine = importedRefs(text, inTree);
+    mine = importedRefs(text, treePackage);
     refs.set(text, mine);
   }
-  for (const [path, used] of mine) {
-    const names = exported.get(path) ?? [...exported].find(([k]) => k.startsWith('dir:') && path.endsWith('/' + k.slice(4)))?.[1];
-    if (!names) continue;
-    for (const n of used) if (names.has(n)) return true;
+  for (const [pkg, used] of mine) {
+    const names = exported.get(pkg);
+    if (names) for (const n of used) if (names.has(n)) return true;
   }
   return false;
 }

@@ -26,6 +26,25 @@ export interface PackageInfo {
   vars: Map<string, { t: string; v: Expr | null; file: FileIR; line: number }>;
 }
 
+/**
+ * The key of the tree package an import path names: the key itself (a module path), else the package without a
+ * module (`dir:<directory>`) whose directory ends the import path, the longest such. Null: not in the tree.
+ */
+export function importedPackageKey(path: string, keys: Iterable<string>): string | null {
+  let found: string | null = null;
+  let bestLen = 0;
+  for (const key of keys) {
+    if (key === path) return key;
+    if (!key.startsWith('dir:')) continue;
+    const dir = key.slice(4);
+    if (dir !== '.' && (path === dir || path.endsWith('/' + dir)) && dir.length > bestLen) {
+      found = key;
+      bestLen = dir.length;
+    }
+  }
+  return found;
+}
+
 export class Program {
   readonly packages = new Map<string, PackageInfo>();
   readonly funcs = new Map<string, FuncInfo>();
@@ -56,22 +75,12 @@ export class Program {
     }
   }
 
-  /** The package of the tree an import path names, if any (exact key, else the longest directory suffix match). */
+  /** The package of the tree an import path names, if any (see importedPackageKey). */
   packageForImport(path: string): PackageInfo | null {
     const hit = this.importCache.get(path);
     if (hit !== undefined) return hit;
-    let found: PackageInfo | null = this.packages.get(path) ?? null;
-    if (!found) {
-      let bestLen = 0;
-      for (const p of this.packages.values()) {
-        if (!p.key.startsWith('dir:')) continue;
-        const dir = p.dir;
-        if (dir !== '.' && (path === dir || path.endsWith('/' + dir)) && dir.length > bestLen) {
-          found = p;
-          bestLen = dir.length;
-        }
-      }
-    }
+    const key = importedPackageKey(path, this.packages.keys());
+    const found = key === null ? null : this.packages.get(key)!;
     this.importCache.set(path, found);
     return found;
   }
