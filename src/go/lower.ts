@@ -455,7 +455,7 @@ class Lowerer {
       case 'block':
         return { k: 'block', b: this.block(n) };
       case 'labeled_statement': {
-        const inner = n.namedChildren.find((c) => c.type !== 'label_name' && c.type !== 'comment');
+        const inner = syntax(n).find((c) => c.type !== 'label_name');
         return inner ? this.stmt(inner) : null;
       }
       case 'defer_statement':
@@ -489,7 +489,7 @@ class Lowerer {
 
   exprList(n: SyntaxNode | null): Expr[] {
     if (!n) return [];
-    if (n.type === 'expression_list') return n.namedChildren.filter((c) => c.type !== 'comment').map((c) => this.expr(c));
+    if (n.type === 'expression_list') return syntax(n).map((c) => this.expr(c));
     return [this.expr(n)];
   }
 
@@ -530,7 +530,7 @@ class Lowerer {
       case 'call_expression': {
         const fnode = n.childForFieldName('function');
         const args = n.childForFieldName('arguments');
-        const argNodes = (args?.namedChildren ?? []).filter((c) => c.type !== 'comment');
+        const argNodes = args ? syntax(args) : [];
         const a: Expr[] = [];
         const at: string[] = [];
         for (const c of argNodes) {
@@ -586,7 +586,7 @@ class Lowerer {
         const kv: Array<[string, Expr]> = [];
         for (const e of body?.namedChildren ?? []) {
           if (e.type === 'keyed_element') {
-            const [k, v] = e.namedChildren.filter((c) => c.type !== 'comment');
+            const [k, v] = syntax(e);
             const keyNode = k?.type === 'literal_element' ? first(k) : k;
             const valNode = v?.type === 'literal_element' ? first(v) : v;
             kv.push([keyNode?.text ?? '', this.expr(valNode ?? null)]);
@@ -599,7 +599,7 @@ class Lowerer {
         return {
           k: 'comp',
           t: '?',
-          el: n.namedChildren.filter((c) => c.type !== 'comment').map((c) => this.expr(c.type === 'literal_element' ? first(c) : c)),
+          el: syntax(n).map((c) => this.expr(c.type === 'literal_element' ? first(c) : c)),
           kv: [],
           loc: loc(n),
         };
@@ -622,7 +622,16 @@ const BUILTIN_TYPES = new Set([
   'uint64', 'uintptr', 'float32', 'float64', 'complex64', 'complex128', 'error', 'any',
 ]);
 
-/** The first named child that is not a comment (a comment can sit anywhere, even between `return` and its value). */
+/**
+ * The named children that are syntax, not comments: a comment can sit between any two tokens (after `return`,
+ * between a key and its colon), and both parsers keep it as a named child of the innermost node around it.
+ */
+function syntax(n: SyntaxNode): readonly SyntaxNode[] {
+  const kids = n.namedChildren;
+  return kids.some((c) => c.type === 'comment') ? kids.filter((c) => c.type !== 'comment') : kids;
+}
+
+/** The first named child that is syntax (see `syntax`). */
 function first(n: SyntaxNode): SyntaxNode | null {
   for (const c of n.namedChildren) if (c.type !== 'comment') return c;
   return null;
