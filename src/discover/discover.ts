@@ -57,7 +57,9 @@ export const DEFAULT_MIGRATION_GLOB = '**/migrations/**/*.sql';
 export const GENERATED_HEAD_BYTES = 4096;
 
 const HIDDEN_DIRS = '**/.*/**';
-const MIGRATION_IGNORE = ['**/vendor/**', '**/node_modules/**', HIDDEN_DIRS];
+/** Directories no walk enters (migrations included); `testdata` only hides Go files. */
+const NEVER_ENTERED: readonly string[] = ['vendor', 'node_modules'];
+const MIGRATION_IGNORE = [...NEVER_ENTERED.map((d) => `**/${d}/**`), HIDDEN_DIRS];
 
 const GENERATED_RE = /^\/\/ Code generated .* DO NOT EDIT\.$/;
 
@@ -192,7 +194,7 @@ function walkTree(host: Host, cwd: string, onError: (dir: string, reason: string
   const migrationFiles: string[] = [];
   const readdirSync = (host.globFs?.readdirSync ?? nodeHost.globFs!.readdirSync) as unknown as ReaddirSync;
   const isFileLike = (abs: string, e: Dirent): boolean => e.isFile() || (e.isSymbolicLink() && host.exists(abs) && !host.isDirectory(abs));
-  const visit = (dir: string, inTestdata: boolean, inMigrations: boolean): void => {
+  const visit = (dir: string, goExcluded: boolean, inMigrations: boolean): void => {
     let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -204,10 +206,10 @@ function walkTree(host: Host, cwd: string, onError: (dir: string, reason: string
       if (e.name.startsWith('.')) continue;
       const abs = path.join(dir, e.name);
       if (e.isDirectory()) {
-        if (e.name === 'vendor' || e.name === 'node_modules') continue;
-        visit(abs, inTestdata || DEFAULT_EXCLUDED_DIRS.includes(e.name), inMigrations || e.name === 'migrations');
+        if (NEVER_ENTERED.includes(e.name)) continue;
+        visit(abs, goExcluded || DEFAULT_EXCLUDED_DIRS.includes(e.name), inMigrations || e.name === 'migrations');
       } else if (e.name.endsWith('.go')) {
-        if (!inTestdata && isFileLike(abs, e)) goFiles.push(abs);
+        if (!goExcluded && isFileLike(abs, e)) goFiles.push(abs);
       } else if (inMigrations && e.name.endsWith('.sql') && isFileLike(abs, e)) migrationFiles.push(abs);
     }
   };

@@ -1383,7 +1383,7 @@ class Parser {
     this.exprLev = this.exprLev < 0 ? 1 : this.exprLev + 1;
     try {
       let first: GoNode | null = null;
-      if (this.k() !== ':') first = this.exprOrType();
+      if (this.k() !== ':') first = this.expr();
       if (this.k() === ':') {
         const sl = this.node('slice_expression', true, x.start, 0).add(x, 'operand').add(first, 'start');
         this.i++;
@@ -1399,7 +1399,7 @@ class Parser {
         args.add(this.elem(first!));
         while (this.got(',')) {
           if (this.k() === ']') break;
-          args.add(this.elem(this.exprOrType()));
+          args.add(this.elem(this.expr()));
         }
         this.expect(']');
         args.end = this.prevEnd();
@@ -1415,11 +1415,6 @@ class Parser {
     } finally {
       this.exprLev = saved;
     }
-  }
-
-  /** An index or type argument: an expression, or a type such as `[]int` or `map[K]V`. */
-  private exprOrType(): GoNode {
-    return this.expr();
   }
 
   private elem(x: GoNode): GoNode {
