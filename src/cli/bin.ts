@@ -1,22 +1,29 @@
 #!/usr/bin/env node
-// The only file that touches `process`: runs main() and sets the exit code. Unknown errors are bugs: one line
-// asking for a report, plus the stack only with RLSCOV_DEBUG=1.
+// The only file that touches `process`: answers an identical earlier run on unchanged inputs from its replay
+// record before the engine is even loaded (replay.ts), else runs main() and sets the exit code. Unknown errors are
+// bugs: one line asking for a report, plus the stack only with RLSCOV_DEBUG=1.
 import { setFlagsFromString } from 'node:v8';
-import { main } from './main.js';
+import { nodeHost } from '../host.js';
+import { runWithReplay } from './replay.js';
 
-// The parser and the interpreter allocate many short-lived objects: a larger young generation halves the number of
-// scavenges (temporal cold: 3.5 s -> 3.2 s, +30 MB peak RSS; bench/RESULTS.md). Takes effect as the heap grows.
-setFlagsFromString('--max-semi-space-size=32');
-
-main(process.argv.slice(2), {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
+const argv = process.argv.slice(2);
+const io = {
+  stdout: (s: string) => process.stdout.write(s),
+  stderr: (s: string) => process.stderr.write(s),
   cwd: process.cwd(),
   isTTY: Boolean(process.stdout.isTTY),
   env: process.env,
+};
+
+runWithReplay(argv, io, nodeHost, async (recorder) => {
+  // The parser and the interpreter allocate many short-lived objects: a larger young generation halves the number
+  // of scavenges (temporal cold: 3.5 s -> 3.2 s, +30 MB peak RSS; bench/RESULTS.md). Takes effect as the heap grows.
+  setFlagsFromString('--max-semi-space-size=32');
+  const { main } = await import('./main.js');
+  return main(argv, { ...io, replay: recorder });
 }).then(
-  (code) => {
-    process.exitCode = code;
+  (r) => {
+    process.exitCode = r.code;
   },
   (e: unknown) => {
     const err = e instanceof Error ? e : new Error(String(e));

@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
-import { analyze } from '../engine/analyze.js';
+import { analyze, asWholeRunHit } from '../engine/analyze.js';
 import type { AnalyzeOptions } from '../engine/options.js';
 import { ConfigError, UsageError } from '../errors.js';
 import type { RunResult } from '../model.js';
@@ -15,6 +15,7 @@ import { TOOL_VERSION } from '../version.js';
 import { formatAudit, formatCatalog, type AuditFormat } from './tables.js';
 import { FAIL_ON, finishScan, planScan, type FailOn } from './scan.js';
 import { initConfig } from './init.js';
+import type { ReplayOutput, RunRecorder } from './replay.js';
 
 export interface Io {
   stdout: (s: string) => void;
@@ -22,6 +23,8 @@ export interface Io {
   cwd: string;
   isTTY: boolean;
   env: Record<string, string | undefined>;
+  /** Set by bin.ts: records what the run reads, so an identical run on unchanged inputs can be replayed. */
+  replay?: RunRecorder;
 }
 
 export { FAIL_ON, exitCodeFor } from './scan.js';
@@ -79,19 +82,26 @@ export async function main(argv: string[], io: Io): Promise<number> {
             .conflicts('new-from-rev', 'new-from-merge-base'),
         async (a) => {
           const plan = planScan(a, io.cwd); // git and baseline problems fail (exit 2) before the analysis
+          if (plan.baseline) io.replay?.note(resolve(io.cwd, plan.baseline.shown));
           // Only the JSON report shows what the tree defines (wrappers, admin handles): skip computing it otherwise.
           const result = await runAnalysis(a, io, { noSuppressions: a.suppressions === false, discover: a.format === 'json' });
-          const out = finishScan(plan, result, {
-            format: a.format,
-            failOn: a['fail-on'],
-            color: a.color ?? (io.isTTY && !io.env['NO_COLOR'] && !a.output),
-            verbose: a.verbose ?? false,
-            sources: a.format === 'sarif' ? readSources(result) : new Map<string, string>(),
-            ...(a.category ? { automationId: a.category } : {}),
-          });
-          emit(out.text, a.output, io);
-          for (const n of out.notes) io.stderr(`${n}\n`);
+          const sources = a.format === 'sarif' ? readSources(result) : new Map<string, string>();
+          const render = (r: RunResult): ReplayOutput => {
+            const out = finishScan(plan, r, {
+              format: a.format,
+              failOn: a['fail-on'],
+              color: a.color ?? (io.isTTY && !io.env['NO_COLOR'] && !a.output),
+              verbose: a.verbose ?? false,
+              sources,
+              ...(a.category ? { automationId: a.category } : {}),
+            });
+            return reportOutput(out.text, a.output, io.cwd, out.notes, out.exit);
+          };
+          const out = render(result);
+          emit(out, a.output, io);
           exit = out.exit;
+          // A baseline being written, changed lines (git state) and a live database are never replayed.
+          if (io.replay && !plan.writeBaseline && !plan.changed && replayableResult(result)) io.replay.replayable(render(asWholeRunHit(result)));
         },
       )
       .command(
@@ -112,16 +122,22 @@ export async function main(argv: string[], io: Io): Promise<number> {
             return;
           }
           const plan = planScan({ baseline: a.baseline }, io.cwd, files);
+          if (plan.baseline) io.replay?.note(resolve(io.cwd, plan.baseline.shown));
           const result = await runAnalysis({ ...a, paths: ['.'] }, io, { discover: false });
-          const out = finishScan(plan, result, {
-            format: a.format,
-            failOn: a['fail-on'],
-            color: a.color ?? (io.isTTY && !io.env['NO_COLOR']),
-            verbose: a.verbose ?? false,
-            sources: new Map(),
-          });
-          io.stdout(out.text);
+          const render = (r: RunResult): ReplayOutput => {
+            const out = finishScan(plan, r, {
+              format: a.format,
+              failOn: a['fail-on'],
+              color: a.color ?? (io.isTTY && !io.env['NO_COLOR']),
+              verbose: a.verbose ?? false,
+              sources: new Map(),
+            });
+            return { stdout: out.text, stderr: '', exit: out.exit, files: [] };
+          };
+          const out = render(result);
+          io.stdout(out.stdout);
           exit = out.exit;
+          if (io.replay && replayableResult(result)) io.replay.replayable(render(asWholeRunHit(result)));
         },
       )
       .command(
@@ -142,7 +158,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         (y) => scanOptions(y).option('format', { alias: 'f', choices: ['text', 'markdown', 'json'] as const, default: 'text' as AuditFormat }).option('output', { alias: 'o', type: 'string' }),
         async (a) => {
           const result = await runAnalysis(a, io, {});
-          emit(formatAudit(result, a.format), a.output, io);
+          emit(reportOutput(formatAudit(result, a.format), a.output, io.cwd), a.output, io);
         },
       )
       .command(
@@ -200,10 +216,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
 }
 
 async function runAnalysis(a: Record<string, unknown>, io: Io, extra: Partial<AnalyzeOptions>): Promise<RunResult> {
+  const host = io.replay?.host ?? nodeHost;
   const paths = ((a['paths'] as string[] | undefined) ?? []).filter((p) => p !== '');
-  for (const p of paths) if (!nodeHost.exists(resolve(io.cwd, p))) throw new UsageError(`path not found: ${p}`);
+  for (const p of paths) if (!host.exists(resolve(io.cwd, p))) throw new UsageError(`path not found: ${p}`);
   const configPath = a['config'] as string | undefined;
-  if (configPath && !nodeHost.exists(resolve(io.cwd, configPath))) throw new UsageError(`config file not found: ${configPath}`);
+  if (configPath && !host.exists(resolve(io.cwd, configPath))) throw new UsageError(`config file not found: ${configPath}`);
   const opts: AnalyzeOptions = { paths: paths.length ? paths : ['.'], cwd: io.cwd, ...extra };
   if (configPath) opts.configPath = configPath;
   if (a['include-tests'] !== undefined) opts.includeTests = a['include-tests'] as boolean;
@@ -220,7 +237,12 @@ async function runAnalysis(a: Record<string, unknown>, io: Io, extra: Partial<An
   const databaseUrl = (a['database-url'] as string | undefined) || io.env['RLSCOV_DATABASE_URL'];
   if (databaseUrl) opts.databaseUrl = databaseUrl;
   if (a['catalog']) opts.catalogMode = a['catalog'] as 'static' | 'exact';
-  return analyze(opts, { env: io.env, timingSink: io.stderr });
+  return analyze(opts, { env: io.env, timingSink: io.stderr, host });
+}
+
+/** A result replay may answer again: computed with the cache on, from files (a live database can change). */
+function replayableResult(result: RunResult): boolean {
+  return result.summary.cache !== undefined && result.catalog.origin !== 'database';
 }
 
 function readSources(result: RunResult): Map<string, string> {
@@ -235,16 +257,23 @@ function readSources(result: RunResult): Map<string, string> {
   return m;
 }
 
-function emit(text: string, output: string | undefined, io: Io): void {
-  if (!output) {
-    io.stdout(text.endsWith('\n') ? text : text + '\n');
-    return;
+/** A report as it is delivered: to the --output file or stdout, with one-line notes for stderr. */
+function reportOutput(report: string, output: string | undefined, cwd: string, notes: string[] = [], exit = 0): ReplayOutput {
+  const text = report.endsWith('\n') ? report : report + '\n';
+  const file = output ? (isAbsolute(output) ? output : resolve(cwd, output)) : null;
+  return { stdout: file ? '' : text, stderr: notes.map((n) => `${n}\n`).join(''), exit, files: file ? [[file, text]] : [] };
+}
+
+/** Writes a rendered report: the --output file (if any), stdout, then the stderr notes. */
+function emit(out: ReplayOutput, output: string | undefined, io: Io): void {
+  for (const [abs, text] of out.files) {
+    try {
+      mkdirSync(dirname(abs), { recursive: true });
+      writeFileSync(abs, text);
+    } catch (e) {
+      throw new UsageError(`cannot write ${output ?? abs}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
   }
-  const abs = isAbsolute(output) ? output : resolve(io.cwd, output);
-  try {
-    mkdirSync(dirname(abs), { recursive: true });
-    writeFileSync(abs, text.endsWith('\n') ? text : text + '\n');
-  } catch (e) {
-    throw new UsageError(`cannot write ${output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  if (out.stdout) io.stdout(out.stdout);
+  if (out.stderr) io.stderr(out.stderr);
 }

@@ -124,7 +124,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   const cachedRun = databaseUrl ? null : cache?.lastRun(runKey);
   if (cachedRun && cache) {
     stage.done();
-    return { ...cachedRun, summary: { ...cachedRun.summary, filesParsed: 0, cache: { filesFromCache: cachedRun.summary.filesParsed + (cachedRun.summary.cache?.filesFromCache ?? 0), wholeRun: true } } };
+    return asWholeRunHit(cachedRun);
   }
 
   stage.mark('catalog');
@@ -229,6 +229,12 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   }
   stage.done();
   return result;
+}
+
+/** A result as a later run on the same inputs reports it: nothing parsed, the whole result reused. */
+export function asWholeRunHit(result: RunResult): RunResult {
+  const fromCache = result.summary.filesParsed + (result.summary.cache?.filesFromCache ?? 0);
+  return { ...result, summary: { ...result.summary, filesParsed: 0, cache: { filesFromCache: fromCache, wholeRun: true } } };
 }
 
 /**

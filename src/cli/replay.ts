@@ -1,0 +1,281 @@
+// Replay of an unchanged run, checked before the engine (or yargs) is even loaded: a repeated `scan` or
+// `pre-commit` on a tree whose inputs are untouched prints the recorded answer in tens of milliseconds.
+//
+// - What a run read is recorded as it reads it: every file, directory listing and existence probe made through the
+//   Host (Go files, go.mod files, migrations, config files and the directories searched for them, the baseline),
+//   each with a stat stamp (type, size, mtime, ctime, inode), as make, git's index and ESLint's metadata cache do.
+//   A directory's stamp changes when an entry is added, removed or renamed, so new files are seen too.
+// - The record is keyed by the exact arguments, the working directory, the environment variables the output
+//   depends on and whether stdout is a terminal, and is tied to the tool's own build (the stamps of its files).
+// - A record is only written when every input looks the same after the run as before it and none was modified
+//   in the two seconds before the run started: a file edited within one timestamp tick of being read can never
+//   replay stale findings. Anything else (live database, --no-cache, --write-baseline, --new-from-rev, exit 2)
+//   is never recorded.
+// - What is replayed is what a run answered from the whole-run cache prints: the report, the stderr notes, the
+//   files written by --output, and the exit code.
+//
+// Only node built-ins and the cache directory rule are imported here: this is on the path of every invocation.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CACHE_FORMAT, defaultCacheDir } from '../cache/cache.js';
+import type { GlobFs, Host } from '../host.js';
+import { TOOL_VERSION } from '../version.js';
+
+/** What a recorded run printed and wrote. */
+export interface ReplayOutput {
+  stdout: string;
+  stderr: string;
+  exit: number;
+  /** Files written by --output: absolute path and text. */
+  files: Array<[string, string]>;
+}
+
+interface StoredReplay extends ReplayOutput {
+  format: number;
+  tool: string;
+  key: string;
+  /** The tool's own files' stamps when the record was written. */
+  build: string;
+  paths: string[];
+  stamps: string[];
+}
+
+/** The process facts a replay depends on besides the files. */
+export interface ReplayIo {
+  cwd: string;
+  isTTY: boolean;
+  env: Record<string, string | undefined>;
+}
+
+/** How recent (relative to the run's start) an input's mtime may be for the run to be recorded. */
+const RACY_MS = 2000;
+/** Records kept per cache directory (one per distinct command line); the oldest go first. */
+const MAX_RECORDS = 32;
+
+/**
+ * A path's stat stamp: `-` when absent, else type, size, mtime, ctime and inode. Directories change stamp when
+ * their entries change; files when their content (or metadata) does.
+ */
+export function stampOf(abs: string): string {
+  let s: fs.Stats | undefined;
+  try {
+    s = fs.statSync(abs, { throwIfNoEntry: false });
+  } catch (e) {
+    return `!${(e as NodeJS.ErrnoException).code ?? 'error'}`;
+  }
+  if (!s) return '-';
+  return `${s.isDirectory() ? 'd' : 'f'}${s.size}:${s.mtimeMs}:${s.ctimeMs}:${s.ino}`;
+}
+
+function mtimeOf(stamp: string): number | null {
+  if (stamp[0] !== 'd' && stamp[0] !== 'f') return null;
+  return Number(stamp.split(':')[1]);
+}
+
+function hash(...parts: string[]): string {
+  const h = createHash('sha1');
+  for (const p of parts) h.update(p).update('\0');
+  return h.digest('hex');
+}
+
+/** The stamps of the tool's own files (dist/src and dist/rules): a rebuilt tool never replays an old answer. */
+let buildStampCache: string | undefined;
+function buildStamp(): string {
+  if (buildStampCache !== undefined) return buildStampCache;
+  const dist = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const parts: string[] = [TOOL_VERSION, String(CACHE_FORMAT)];
+  for (const sub of ['src', 'rules']) {
+    let names: string[];
+    try {
+      names = (fs.readdirSync(join(dist, sub), { recursive: true }) as string[]).sort();
+    } catch {
+      continue;
+    }
+    for (const n of names) if (!n.endsWith('.map')) parts.push(n, stampOf(join(dist, sub, n)));
+  }
+  return (buildStampCache = hash(...parts));
+}
+
+/**
+ * Where records live: the facts cache directory (--cache-dir, else the environment's). null when the command
+ * line turns the cache off or names it in a form this early check does not read (then the run goes the normal way).
+ */
+function replayDir(argv: string[], io: ReplayIo): string | null {
+  let dir: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return null;
+    if (a === '--cache-dir') {
+      const v = argv[i + 1];
+      if (v === undefined) return null;
+      dir = v;
+      i++;
+    } else if (a.startsWith('--cache-dir=')) dir = a.slice('--cache-dir='.length);
+    else if (/^--(?:no-)?cache(?:[-=A-Z]|$)/.test(a)) return null; // --no-cache, --cache=false, --cacheDir
+  }
+  return dir !== null ? resolve(io.cwd, dir) : defaultCacheDir(io.env);
+}
+
+function recordKey(argv: string[], io: ReplayIo): string {
+  const env = ['NO_COLOR', 'RLSCOV_CACHE_DIR', 'XDG_CACHE_HOME', 'HOME'].map((k) => `${k}=${io.env[k] ?? '\u0001'}`);
+  return hash(JSON.stringify(argv), io.cwd, String(io.isTTY), ...env);
+}
+
+function recordFile(dir: string, key: string): string {
+  return join(dir, `replay-${key.slice(0, 24)}.json`);
+}
+
+/** The answer of an identical earlier run on unchanged inputs, or null. Never throws. */
+export function findReplay(argv: string[], io: ReplayIo): { output: ReplayOutput; checked: number } | null {
+  if (io.env['RLSCOV_DATABASE_URL']) return null; // a live database can change under the same files
+  const dir = replayDir(argv, io);
+  if (dir === null) return null;
+  const key = recordKey(argv, io);
+  let r: StoredReplay;
+  try {
+    r = JSON.parse(fs.readFileSync(recordFile(dir, key), 'utf8')) as StoredReplay;
+  } catch {
+    return null;
+  }
+  if (r.format !== CACHE_FORMAT || r.tool !== TOOL_VERSION || r.key !== key || !Array.isArray(r.paths) || r.paths.length !== r.stamps?.length) return null;
+  if (r.build !== buildStamp()) return null;
+  for (let i = 0; i < r.paths.length; i++) if (stampOf(r.paths[i]!) !== r.stamps[i]) return null;
+  return { output: { stdout: r.stdout, stderr: r.stderr, exit: r.exit, files: r.files }, checked: r.paths.length };
+}
+
+export interface ReplayStreams extends ReplayIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+/**
+ * One invocation: the replayed answer when there is one (RLSCOV_TIMING=1 says so on stderr), else `run` with a
+ * recorder, whose record is then saved if the run allows it.
+ */
+export async function runWithReplay(
+  argv: string[],
+  io: ReplayStreams,
+  base: Host,
+  run: (recorder: RunRecorder) => Promise<number>,
+): Promise<{ code: number; replayed: boolean; recorded: boolean }> {
+  const t0 = performance.now();
+  const replay = findReplay(argv, io);
+  if (replay) {
+    deliverReplay(replay.output, io);
+    if (io.env['RLSCOV_TIMING']) {
+      const ms = (performance.now() - t0).toFixed(0).padStart(6);
+      io.stderr(`rlscov timing (process up ${(performance.now() / 1000).toFixed(2)} s):\n  replayed     ${ms} ms (an identical earlier run, ${replay.checked} inputs unchanged)\n`);
+    }
+    return { code: replay.output.exit, replayed: true, recorded: false };
+  }
+  const recorder = new RunRecorder(argv, io, base);
+  const code = await run(recorder);
+  return { code, replayed: false, recorded: recorder.save(code) };
+}
+
+/** Writes a replayed run's output (the --output files first, as the run did). */
+function deliverReplay(o: ReplayOutput, out: { stdout: (s: string) => void; stderr: (s: string) => void }): void {
+  for (const [abs, text] of o.files) {
+    fs.mkdirSync(dirname(abs), { recursive: true });
+    fs.writeFileSync(abs, text);
+  }
+  if (o.stdout) out.stdout(o.stdout);
+  if (o.stderr) out.stderr(o.stderr);
+}
+
+/**
+ * Records what one run reads (through `host`) and, when the command says its output can be replayed, saves the
+ * record after the run.
+ */
+export class RunRecorder {
+  /** The file system as the engine should see it during this run: every access is stamped. */
+  readonly host: Host;
+  private readonly stamps = new Map<string, string>();
+  private output: ReplayOutput | null = null;
+
+  constructor(
+    private readonly argv: string[],
+    private readonly io: ReplayIo,
+    base: Host,
+    /** Wall-clock time the run started (ms since the epoch). */
+    private readonly startedAt: number = Date.now(),
+  ) {
+    this.host = recordingHost(base, (abs) => this.note(abs));
+  }
+
+  /** An input read outside the host (the baseline file). */
+  note(abs: string): void {
+    if (!this.stamps.has(abs)) this.stamps.set(abs, stampOf(abs));
+  }
+
+  /** The command's output as a replay should print it; not calling this means "never replay this command". */
+  replayable(o: ReplayOutput): void {
+    this.output = o;
+  }
+
+  /** Saves the record when the run was replayable and its inputs held still. Never throws. */
+  save(exit: number): boolean {
+    const o = this.output;
+    if (!o || o.exit !== exit || (exit !== 0 && exit !== 1)) return false;
+    const dir = replayDir(this.argv, this.io);
+    if (dir === null) return false;
+    const paths = [...this.stamps.keys()];
+    const stamps = [...this.stamps.values()];
+    for (let i = 0; i < paths.length; i++) {
+      const m = mtimeOf(stamps[i]!);
+      if (m !== null && m > this.startedAt - RACY_MS) return false; // too recent to trust its stamp
+      if (stampOf(paths[i]!) !== stamps[i]) return false; // changed while the run read it
+    }
+    const key = recordKey(this.argv, this.io);
+    const record: StoredReplay = { format: CACHE_FORMAT, tool: TOOL_VERSION, key, build: buildStamp(), paths, stamps, ...o };
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      const file = recordFile(dir, key);
+      const tmp = `${file}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify(record));
+      fs.renameSync(tmp, file);
+      pruneRecords(dir);
+      return true;
+    } catch {
+      return false; // a read-only cache directory only costs speed
+    }
+  }
+}
+
+function pruneRecords(dir: string): void {
+  const names = fs.readdirSync(dir).filter((n) => n.startsWith('replay-') && n.endsWith('.json'));
+  if (names.length <= MAX_RECORDS) return;
+  const byAge = names.map((n) => ({ n, t: fs.statSync(join(dir, n), { throwIfNoEntry: false })?.mtimeMs ?? 0 })).sort((a, b) => a.t - b.t);
+  for (const { n } of byAge.slice(0, names.length - MAX_RECORDS)) fs.rmSync(join(dir, n), { force: true });
+}
+
+/** `base` with every path it is asked about stamped first (directory walks included). */
+function recordingHost(base: Host, note: (abs: string) => void): Host {
+  const host: Host = {
+    readFile: (abs) => (note(abs), base.readFile(abs)),
+    exists: (abs) => (note(abs), base.exists(abs)),
+    isDirectory: (abs) => (note(abs), base.isDirectory(abs)),
+    realpath: (abs) => (note(abs), base.realpath(abs)),
+  };
+  if (base.readFileBuffer) {
+    const f = base.readFileBuffer;
+    host.readFileBuffer = (abs) => (note(abs), f(abs));
+  }
+  if (base.readFileHead) {
+    const f = base.readFileHead;
+    host.readFileHead = (abs, n) => (note(abs), f(abs, n));
+  }
+  const g = base.globFs;
+  if (g) {
+    // Only the functions the base has: fast-glob fills the others in, and an explicit undefined would hide them.
+    const wrapped: Record<string, unknown> = { ...g };
+    for (const name of ['readdir', 'readdirSync', 'lstat', 'lstatSync', 'stat', 'statSync'] as const) {
+      const f = g[name] as ((...a: unknown[]) => unknown) | undefined;
+      if (f) wrapped[name] = (p: unknown, ...rest: unknown[]) => (typeof p === 'string' && note(p), f(p, ...rest));
+    }
+    host.globFs = wrapped as GlobFs;
+  }
+  return host;
+}
