@@ -7,7 +7,10 @@
 //   - cold:        `rlscov scan --format json` with no cache (`--no-cache` when the CLI has it, and an empty
 //                  cache directory in any case);
 //   - first:       the same scan with an empty cache that it fills (one run per priming);
-//   - warm:        the same scan again on the unchanged tree, with that cache;
+//   - warm:        the same scan again on the unchanged tree, with that cache (answered by replay when the CLI
+//                  records replays);
+//   - warm-engine: the same, with replay records (replay-*.json) removed before each run: the engine's own
+//                  whole-run cache path (reads and hashes every file);
 //   - pre-commit:  `rlscov pre-commit FILE` (or `scan --only-files FILE`) after one file was changed, with the cache;
 //   - plain:       the reference configuration: no cache, no worker threads, no prefilter (whichever of these the
 //                  CLI knows), run once.
@@ -60,7 +63,7 @@ Trees: the synthetic forks (--sizes) plus every DIR given and every path in RLSC
                       first run always counts)
   --timeout S         kill a run after S seconds (default 900)
   --seed S            generator seed (default 1)
-  --skip LIST         measurements to leave out: startup,walk,ast-grep,cold,first,warm,pre-commit,plain
+  --skip LIST         measurements to leave out: startup,walk,ast-grep,cold,first,warm,warm-engine,pre-commit,plain
   --ast-grep-threads N  pass -j N to ast-grep (default: its own choice)
   --rlscov PATH       the rlscov entry point to time (default dist/src/cli/bin.js of this checkout)
   --synth-dir DIR     generate the synthetic forks here and keep them (reused when already generated)
@@ -388,14 +391,15 @@ function detectCaps(bin: string): Caps {
 // ---------------------------------------------------------------------------------------------------------------
 // One tree.
 
-type Mode = 'walk' | 'ast-grep' | 'cold' | 'first' | 'warm' | 'pre-commit' | 'plain';
-const MODES: Mode[] = ['walk', 'ast-grep', 'cold', 'first', 'warm', 'pre-commit', 'plain'];
+type Mode = 'walk' | 'ast-grep' | 'cold' | 'first' | 'warm' | 'warm-engine' | 'pre-commit' | 'plain';
+const MODES: Mode[] = ['walk', 'ast-grep', 'cold', 'first', 'warm', 'warm-engine', 'pre-commit', 'plain'];
 const MODE_LABEL: Record<Mode, string> = {
   walk: 'go/parser walk (baseline)',
   'ast-grep': 'ast-grep, one rule',
   cold: 'rlscov cold (no cache)',
   first: 'rlscov first run (fills empty cache)',
   warm: 'rlscov warm (unchanged tree, cache)',
+  'warm-engine': 'rlscov warm, replay records removed',
   'pre-commit': 'rlscov pre-commit (1 file changed, cache)',
   plain: 'rlscov plain (no cache/workers/prefilter)',
 };
@@ -529,7 +533,7 @@ async function benchTree(ctx: Ctx, path: string, name: string, synthetic: number
 
   // 1. Plain reference run (single-threaded, uncached, unfiltered).
   const plainSame = plainArgs.join('\0') === coldArgs.join('\0');
-  if (want('plain') || want('cold') || want('warm') || want('pre-commit') || want('first')) {
+  if (want('plain') || want('cold') || want('warm') || want('warm-engine') || want('pre-commit') || want('first')) {
     for (let i = 0; i < Math.max(1, o.plainRuns); i++) {
       clearCache();
       const f = await runScan('plain', plainArgs, plainEnv);
@@ -590,7 +594,7 @@ async function benchTree(ctx: Ctx, path: string, name: string, synthetic: number
   const cacheWritten = (): boolean => (existsSync(cacheDir) && readdirSync(cacheDir).length > 0) || existsSync(join(path, '.rlscov-cache'));
   const warmArgs = scanArgs(cacheArgs);
   let primed = false;
-  if (want('first') || want('warm') || want('pre-commit')) {
+  if (want('first') || want('warm') || want('warm-engine') || want('pre-commit')) {
     clearCache();
     const f = await runScan('first', warmArgs, env);
     if (f) {
@@ -603,6 +607,16 @@ async function benchTree(ctx: Ctx, path: string, name: string, synthetic: number
     while (!failed.has('warm') && !enough('warm')) {
       const f = await runScan('warm', warmArgs, env);
       if (f) check('warm', f);
+    }
+  }
+  if (primed && want('warm-engine')) {
+    const dropReplays = (): void => {
+      for (const n of readdirSync(cacheDir)) if (n.startsWith('replay-')) rmSync(join(cacheDir, n), { force: true });
+    };
+    while (!failed.has('warm-engine') && !enough('warm-engine')) {
+      dropReplays();
+      const f = await runScan('warm-engine', warmArgs, env);
+      if (f) check('warm-engine', f);
     }
   }
 
@@ -713,7 +727,7 @@ function targets(t: TreeResult): string[] {
   if (base && warm) out.push(`warm ≤ 0.5× go/parser: ${ratio(warm / base)} — ${mark(warm / base <= 0.5)}`);
   if (warm && t.files !== null && t.files <= 3500) out.push(`warm < 0.3 s (${int(t.files)} files): ${sec(warm)} s — ${mark(warm < 0.3)}`);
   if (pre) out.push(`pre-commit < 0.3 s: ${sec(pre)} s — ${mark(pre < 0.3)}`);
-  const rss = Math.max(...(['cold', 'first', 'warm', 'pre-commit'] as Mode[]).map((m) => t.stats[m]?.rssMB ?? 0));
+  const rss = Math.max(...(['cold', 'first', 'warm', 'warm-engine', 'pre-commit'] as Mode[]).map((m) => t.stats[m]?.rssMB ?? 0));
   if (rss) out.push(`peak RSS < 300 MB (optimised runs): ${mb(rss)} MB — ${mark(rss < 300)}`);
   return out;
 }
