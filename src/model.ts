@@ -263,7 +263,12 @@ export interface RunSummary {
   verdicts: Partial<Record<SiteVerdict, number>>;
   findingsByRule: Record<string, number>;
   /** Files whose facts came from the persistent cache; wholeRun: the whole result was reused (unchanged inputs). */
-  cache?: { filesFromCache: number; wholeRun: boolean };
+  cache?: {
+    filesFromCache: number;
+    /** Files whose pass-1 facts (the interpretation of their functions) came from the cache. */
+    factsFromCache: number;
+    wholeRun: boolean;
+  };
 }
 
 /** What the analysis learned about the tree's own code (for `rlscov catalog` and `rlscov init`). */

@@ -1,9 +1,10 @@
 // The persistent cache: an unchanged tree reuses the last result without parsing; an edit re-parses exactly the
 // edited file and changes exactly the findings it should; config and migrations are part of the key; a corrupt
 // cache is ignored.
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { MIGRATION } from './helpers/cli.js';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/engine/analyze.js';
 import type { RunResult } from '../src/model.js';
@@ -17,6 +18,20 @@ function setup(): { dir: string; cacheDir: string; run: () => Promise<RunResult>
   return { dir, cacheDir, run: () => analyze({ paths: ['.'], cwd: dir, cache: true, cacheDir }) };
 }
 
+/**
+ * How many files' pass-1 facts a run takes from the cache when no Go file changed (every analysed file that
+ * declares a function): a comment appended to a migration only drops the whole-run result.
+ */
+async function allFacts(dir: string, run: () => Promise<RunResult>): Promise<number> {
+  const migration = join(dir, 'migrations/001_init.sql');
+  writeFileSync(migration, readFileSync(migration, 'utf8') + '\n-- touched\n');
+  const r = await run();
+  expect(r.summary.cache?.wholeRun).toBe(false);
+  expect(r.summary.filesParsed).toBe(0);
+  expect(r.summary.cache?.factsFromCache).toBeGreaterThan(1);
+  return r.summary.cache!.factsFromCache;
+}
+
 const live = (r: RunResult): string[] => r.findings.filter((f) => !f.suppressed).map((f) => `${f.span.file}:${f.span.start.line} ${f.ruleId}`).sort();
 
 describe('persistent cache', () => {
@@ -24,7 +39,7 @@ describe('persistent cache', () => {
     const { run } = setup();
     const first = await run();
     expect(first.summary.filesParsed).toBeGreaterThan(0);
-    expect(first.summary.cache).toEqual({ filesFromCache: 0, wholeRun: false });
+    expect(first.summary.cache).toEqual({ filesFromCache: 0, factsFromCache: 0, wholeRun: false });
     const second = await run();
     expect(second.summary.filesParsed).toBe(0);
     expect(second.summary.cache?.wholeRun).toBe(true);
@@ -36,6 +51,7 @@ describe('persistent cache', () => {
     const { dir, run } = setup();
     const first = await run();
     const parsedFirst = first.summary.filesParsed;
+    const withFuncs = await allFacts(dir, run);
     const file = join(dir, 'platform/billing/invoices.go');
     const src = readFileSync(file, 'utf8');
     expect(live(first)).toContain('platform/billing/invoices.go:38 RLS001');
@@ -45,12 +61,118 @@ describe('persistent cache', () => {
     writeFileSync(file, src.replace(line38, line38.replace('s.db.', 's.admin.')));
     const second = await run();
     expect(second.summary.filesParsed).toBe(1);
-    expect(second.summary.cache).toEqual({ filesFromCache: parsedFirst - 1, wholeRun: false });
+    // A body-only edit: every other file's pass-1 facts come from the cache.
+    expect(second.summary.cache).toEqual({ filesFromCache: parsedFirst - 1, factsFromCache: withFuncs - 1, wholeRun: false });
     expect(live(second)).not.toContain('platform/billing/invoices.go:38 RLS001');
     expect(live(second)).toEqual(live(first).filter((f) => f !== 'platform/billing/invoices.go:38 RLS001'));
     // And the plain, uncached analysis agrees.
     const plain = await analyze({ paths: ['.'], cwd: dir, cache: false, workers: 0 });
     expect(live(plain)).toEqual(live(second));
+  });
+
+  it('a changed declaration re-interprets every file, and the findings follow it', async () => {
+    const { dir, run } = setup();
+    const first = await run();
+    const withFuncs = await allFacts(dir, run);
+    const file = join(dir, 'platform/billing/invoices.go');
+    // A new parameter changes DiscardDraft's signature: what every caller's interpretation reads.
+    writeFileSync(file, readFileSync(file, 'utf8').replace('func (s *Service) DiscardDraft(ctx context.Context, id string) error {', 'func (s *Service) DiscardDraft(ctx context.Context, id string, _ int) error {'));
+    const second = await run();
+    expect(second.summary.filesParsed).toBe(1);
+    expect(second.summary.cache?.factsFromCache).toBe(0);
+    const plain = await analyze({ paths: ['.'], cwd: dir, cache: false, workers: 0 });
+    expect(second.findings).toEqual(plain.findings);
+    expect(live(second)).toEqual(live(first));
+    // An edit that leaves every declaration alone (a comment) needs no interpretation beyond the file itself.
+    writeFileSync(file, readFileSync(file, 'utf8') + '\n// a note\n');
+    const third = await run();
+    expect(third.summary.cache?.factsFromCache).toBe(withFuncs - 1);
+    expect(third.findings).toEqual(plain.findings);
+  });
+
+  it('re-interprets a caller when a helper it calls stops (or starts) setting the scope', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rlscov-cache-setter-'));
+    const cacheDir = mkdtempSync(join(tmpdir(), 'rlscov-cache-dir-'));
+    const setOrg = (local: boolean): string =>
+      `package store\n\nimport (\n\t"context"\n\t"database/sql"\n)\n\n// setOrg sets the org on the transaction it is given.\nfunc setOrg(ctx context.Context, tx *sql.Tx, org string) error {\n\t_, err := tx.ExecContext(ctx, "SELECT set_config('app.current_org_id', $1, ${local})", org)\n\treturn err\n}\n`;
+    const files: Record<string, string> = {
+      'go.mod': 'module example.com/app\n\ngo 1.22\n',
+      'migrations/001_init.sql': MIGRATION,
+      'store/setorg.go': setOrg(true),
+      'store/keys.go': `package store
+
+import (
+	"context"
+	"database/sql"
+)
+
+type Store struct{ db *sql.DB }
+
+func (s *Store) AddKey(ctx context.Context, org, id string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := setOrg(ctx, tx, org); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO api_keys (id, org_id) VALUES ($1, $2)", id, org); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+`,
+      'store/widgets.go': `package store
+
+import "context"
+
+func (s *Store) AddWidget(ctx context.Context, id string) error {
+	_, err := s.db.ExecContext(ctx, "INSERT INTO widgets (id, name) VALUES ($1, $1)", id)
+	return err
+}
+`,
+    };
+    for (const [rel, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, rel)), { recursive: true });
+      writeFileSync(join(dir, rel), text);
+    }
+    const run = () => analyze({ paths: ['.'], cwd: dir, cache: true, cacheDir });
+    const plain = async () => live(await analyze({ paths: ['.'], cwd: dir, cache: false }));
+    const first = await run();
+    expect(live(first).filter((f) => f.includes('RLS001'))).toEqual([]);
+    // The helper now sets the org for the session: the caller's insert is unscoped, though keys.go is unchanged.
+    writeFileSync(join(dir, 'store/setorg.go'), setOrg(false));
+    const second = await run();
+    expect(live(second)).toContain('store/keys.go:19 RLS001');
+    expect(live(second)).toEqual(await plain());
+    // keys.go's interpretation without the setter was cached in the first run (its first round): no file but the
+    // edited one is interpreted.
+    expect(second.summary.cache?.factsFromCache).toBe(2);
+    writeFileSync(join(dir, 'store/setorg.go'), setOrg(true));
+    const third = await run();
+    expect(live(third)).toEqual(live(first));
+    expect(live(third)).toEqual(await plain());
+    expect(third.summary.cache?.factsFromCache).toBe(3);
+  });
+
+  it('reads a truncated IR entry as a miss', async () => {
+    const { cacheDir, run } = setup();
+    const first = await run();
+    const [facts] = readdirSync(cacheDir).filter((n) => n.startsWith('facts-'));
+    let cut = 0;
+    for (const n of readdirSync(join(cacheDir, facts!))) {
+      const p = join(cacheDir, facts!, n);
+      const text = readFileSync(p, 'utf8');
+      if (!text.includes('"ir":{')) continue;
+      writeFileSync(p, text.slice(0, text.length - 10)); // the bodies line loses its end
+      cut++;
+    }
+    expect(cut).toBe(first.summary.filesParsed);
+    for (const n of readdirSync(cacheDir)) if (n.startsWith('run-')) writeFileSync(join(cacheDir, n), 'not a cache');
+    const second = await run();
+    expect(second.summary.filesParsed).toBe(first.summary.filesParsed);
+    expect(second.findings).toEqual(first.findings);
   });
 
   it('a config or migration change invalidates the whole-run result but not the per-file facts', async () => {

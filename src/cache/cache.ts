@@ -1,5 +1,6 @@
-// Persistent cache of per-file facts (the lowered IR), keyed by a hash of the file's path, package and content,
-// and of the tool version (one small file each, so an edit rewrites one entry); plus the last whole-run result
+// Persistent cache of per-file facts (the lowered IR, keyed by a hash of the file's path, package and content; and
+// the file's pass-1 facts, keyed by that and the program's declarations), under the tool version (one small file
+// each, so an edit rewrites few entries); plus the last whole-run result
 // keyed by every input, so an unchanged tree answers without parsing or analysing anything. Under the user cache
 // directory (or --cache-dir), written atomically; a corrupt or foreign entry is ignored, never fatal.
 import { createHash } from 'node:crypto';
@@ -7,17 +8,24 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import type { FileIR } from '../go/ir.js';
+import type { FileIR, FuncDeclIR } from '../go/ir.js';
 import type { RunResult } from '../model.js';
 import { TOOL_VERSION } from '../version.js';
 
 /** Bump when the IR or the analysis changes shape, so old caches are not read. */
-export const CACHE_FORMAT = 8;
+export const CACHE_FORMAT = 9;
 
 interface StoredFile {
   format: number;
   tool: string;
   ir: FileIR | null;
+  decl?: string;
+}
+
+interface StoredFacts {
+  format: number;
+  tool: string;
+  facts: unknown;
 }
 
 interface StoredRun {
@@ -45,6 +53,7 @@ export function hashText(...parts: string[]): string {
 
 export class FactsCache {
   private used = new Set<string>();
+  private declOf = new WeakMap<FileIR, string>();
   private run: StoredRun | null = null;
   private runDirty = false;
   /** One file per source file's facts, named by its content key: a run writes only what changed. */
@@ -58,17 +67,73 @@ export class FactsCache {
     this.runFile = join(dir, `run-${id}.bin`);
   }
 
-  /** undefined: not cached. */
+  /**
+   * A file's IR; undefined: not cached. Function bodies are read lazily: the entry's first line holds the
+   * declarations, the second the bodies, parsed on the first access to any `body` of the file (a run whose
+   * pass-1 facts come from the cache never parses them: they are 80% of the IR).
+   */
   get(key: string): FileIR | null | undefined {
-    const s = readStored<StoredFile>(join(this.dir, `${key}.json`), 'json');
-    if (!s) return undefined;
+    let text: string;
+    try {
+      text = readFileSync(join(this.dir, `${key}.json`), 'utf8');
+    } catch {
+      return undefined;
+    }
+    const nl = text.indexOf('\n');
+    let head: StoredFile;
+    try {
+      head = JSON.parse(nl < 0 ? text : text.slice(0, nl)) as StoredFile;
+    } catch {
+      return undefined;
+    }
+    if (!head || head.format !== CACHE_FORMAT || head.tool !== TOOL_VERSION) return undefined;
+    const ir = head.ir;
+    if (ir) {
+      if (nl < 0 || typeof head.decl !== 'string') return undefined;
+      // Validated now, parsed later: a truncated entry is a miss, never a failure in the middle of the analysis.
+      if (!text.endsWith(']')) return undefined;
+      const bodiesText = text.slice(nl + 1);
+      let bodies: FuncDeclIR['body'][] | null = null;
+      const load = (): FuncDeclIR['body'][] => (bodies ??= JSON.parse(bodiesText) as FuncDeclIR['body'][]);
+      ir.funcs.forEach((f, i) => {
+        Object.defineProperty(f, 'body', {
+          configurable: true,
+          enumerable: true,
+          get: () => load()[i] ?? [],
+          set: (v: FuncDeclIR['body']) => Object.defineProperty(f, 'body', { value: v, writable: true, enumerable: true, configurable: true }),
+        });
+      });
+      this.declOf.set(ir, head.decl);
+    }
     this.used.add(key);
-    return s.ir;
+    return ir;
   }
 
-  set(key: string, ir: FileIR | null): void {
+  /** `decl`: a hash of what the file declares (the caller's), kept with the entry and returned by `declHash`. */
+  set(key: string, ir: FileIR | null, decl: string): void {
     this.used.add(key);
-    writeStored(join(this.dir, `${key}.json`), { format: CACHE_FORMAT, tool: TOOL_VERSION, ir } satisfies StoredFile, 'json');
+    if (ir) this.declOf.set(ir, decl);
+    const head: StoredFile = { format: CACHE_FORMAT, tool: TOOL_VERSION, ir: ir && { ...ir, funcs: ir.funcs.map((f) => ({ ...f, body: [] })) }, decl };
+    const text = JSON.stringify(head) + (ir ? '\n' + JSON.stringify(ir.funcs.map((f) => f.body)) : '');
+    writeText(join(this.dir, `${key}.json`), text);
+  }
+
+  /** The `decl` hash stored with a file's IR (set or read in this run), if any. */
+  declHash(ir: FileIR): string | undefined {
+    return this.declOf.get(ir);
+  }
+
+  /** One file's pass-1 facts (opaque here), stored under a key of everything they depend on; undefined: not cached. */
+  getFacts(key: string): unknown {
+    const s = readStored<StoredFacts>(join(this.dir, `${key}.json`), 'json');
+    if (!s) return undefined;
+    this.used.add(key);
+    return s.facts;
+  }
+
+  setFacts(key: string, facts: unknown): void {
+    this.used.add(key);
+    writeStored(join(this.dir, `${key}.json`), { format: CACHE_FORMAT, tool: TOOL_VERSION, facts } satisfies StoredFacts, 'json');
   }
 
   lastRun(key: string): RunResult | null {
@@ -111,10 +176,14 @@ function readStored<T extends { format: number; tool: string }>(file: string, en
 }
 
 function writeStored(file: string, value: unknown, encoding: Encoding): void {
+  writeText(file, encoding === 'json' ? JSON.stringify(value) : serialize(value));
+}
+
+function writeText(file: string, data: string | Uint8Array): void {
   try {
     mkdirSync(join(file, '..'), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, encoding === 'json' ? JSON.stringify(value) : serialize(value));
+    writeFileSync(tmp, data);
     renameSync(tmp, file);
   } catch {
     // a read-only cache directory only costs speed

@@ -14,8 +14,9 @@ import { buildExactCatalog } from '../catalog/exact.js';
 import { readLiveCatalog } from '../catalog/live.js';
 import { catalogDrift } from '../catalog/drift.js';
 import { loadSqlParser } from '../sql/index.js';
-import { importedPackageKey, Program } from '../resolve/program.js';
+import { importedPackageKey, Program, type FuncInfo, type PackageInfo } from '../resolve/program.js';
 import { emptyFacts, Interpreter, type Facts } from '../resolve/interpret.js';
+import { declarationsOf, factsFromData, factsToData, mergeFacts, type FileFactsData } from '../resolve/facts.js';
 import { Solver, satisfies, type WriteNeed } from '../resolve/solve.js';
 import { DEFAULT_ADMIN_OPENERS, DEFAULT_WRAPPERS, isHandleType } from '../resolve/drivers.js';
 import type { AnalyzeOptions } from './options.js';
@@ -161,7 +162,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   // Resolve.
   stage.mark('interpret');
   const program = new Program(files.sort((a, b) => a.path.localeCompare(b.path)));
-  const facts = interpretAll(program, adminOpeners, fileErrors);
+  const { facts, fromCache: factsFromCache } = interpretAll(program, adminOpeners, fileErrors, cache ? { cache, keyOf: new Map(sources.map((s) => [s.rel, s.key])) } : null);
   stage.mark('solve');
   const needs = makeNeeds(catalog);
   const solver = new Solver(program, facts, { wrappers, defaultSetting, needs });
@@ -215,7 +216,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
     summary: {
       filesScanned: found.goFiles.length,
       filesParsed: parsed,
-      ...(cache ? { cache: { filesFromCache: fromCache, wholeRun: false } } : {}),
+      ...(cache ? { cache: { filesFromCache: fromCache, factsFromCache, wholeRun: false } } : {}),
       writeSites: sites.filter((s) => s.statements.some((st) => st.writes.length)).length,
       verdicts,
       findingsByRule,
@@ -234,7 +235,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
 /** A result as a later run on the same inputs reports it: nothing parsed, the whole result reused. */
 export function asWholeRunHit(result: RunResult): RunResult {
   const fromCache = result.summary.filesParsed + (result.summary.cache?.filesFromCache ?? 0);
-  return { ...result, summary: { ...result.summary, filesParsed: 0, cache: { filesFromCache: fromCache, wholeRun: true } } };
+  return { ...result, summary: { ...result.summary, filesParsed: 0, cache: { filesFromCache: fromCache, factsFromCache: result.summary.cache?.factsFromCache ?? 0, wholeRun: true } } };
 }
 
 /**
@@ -325,7 +326,7 @@ async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text:
         for (const ir of out.irs) {
           files.push(ir);
           const key = keyOf.get(ir.path);
-          if (key) o.cache?.set(key, ir);
+          if (key && o.cache) o.cache.set(key, ir, declHash(ir));
         }
         for (const f of out.failures) o.problems.push({ file: f.path, message: `could not be analysed: ${f.message}` });
       }
@@ -488,34 +489,120 @@ function usesKept(text: string, exported: Map<string, Set<string>>, refs: Map<st
   return false;
 }
 
-function interpretAll(program: Program, adminOpeners: Set<string>, problems: FileProblem[]): Facts {
+/**
+ * One interpretation of a file: its facts, its problems, and the setter summaries it looked up (function id ->
+ * settersText of that function's summary): the same lookups giving the same answers give the same facts.
+ */
+interface FileVariant {
+  queried: Array<[string, string]>;
+  facts: Facts;
+  problems: FileProblem[];
+}
+
+/** A file's variants in the cache, under its text and the program's declarations. */
+interface StoredVariants {
+  variants: Array<{ queried: Array<[string, string]>; facts: FileFactsData; problems: FileProblem[] }>;
+}
+
+/**
+ * Pass 1 over the whole program: each file's functions are interpreted into facts of their own, merged in
+ * program order. A file is interpreted again in a later round only when a setter summary it looked up changed;
+ * with the cache, a file's facts are read back when its text, the program's declarations (every file's types,
+ * signatures, constants and variables) and the admin openers are what they were and its lookups still answer
+ * the same: a body-only edit re-interprets only the edited file.
+ */
+function interpretAll(
+  program: Program,
+  adminOpeners: Set<string>,
+  problems: FileProblem[],
+  cached: { cache: FactsCache; keyOf: Map<string, string> } | null,
+): { facts: Facts; fromCache: number } {
+  const byFile = new Map<FileIR, FuncInfo[]>();
+  for (const fn of program.funcs.values()) {
+    const l = byFile.get(fn.file);
+    if (l) l.push(fn);
+    else byFile.set(fn.file, [fn]);
+  }
+  const shape = cached ? hashText(TOOL_VERSION, [...adminOpeners].sort().join(','), ...program.files.map((f) => cached.cache.declHash(f) ?? declHash(f))) : '';
+  const variants = new Map<FileIR, FileVariant[]>();
+  const interpreted = new Set<FileIR>();
+  const stored = new Map<FileIR, { key: string; dirty: boolean }>();
+  const variantsOf = (file: FileIR, pkg: PackageInfo): FileVariant[] => {
+    let vs = variants.get(file);
+    if (vs) return vs;
+    vs = [];
+    const fileKey = cached?.keyOf.get(file.path);
+    if (cached && fileKey) {
+      const key = hashText('facts', fileKey, shape);
+      stored.set(file, { key, dirty: false });
+      const hit = cached.cache.getFacts(key) as StoredVariants | undefined;
+      for (const v of hit?.variants ?? []) vs.push({ queried: v.queried, facts: factsFromData(v.facts, file, pkg), problems: v.problems });
+    }
+    variants.set(file, vs);
+    return vs;
+  };
+
   // Setter summaries (helpers that set the scope on a transaction they are given) feed back into callers:
   // re-run until no new setter appears (rarely more than two rounds).
   let setters = new Map<string, Map<number, string[]>>();
   let facts = emptyFacts();
   for (let round = 0; round < 4; round++) {
     facts = emptyFacts();
-    const interp = new Interpreter(program, facts, { adminOpeners }, setters);
-    const failed = new Set<string>();
-    for (const fn of program.funcs.values()) {
-      try {
-        interp.run(fn);
-      } catch (e) {
-        if (!failed.has(fn.file.path)) problems.push({ file: fn.file.path, line: fn.decl.loc[0], message: `internal error analysing ${fn.name}: ${(e as Error).message}; other functions were analysed` });
-        failed.add(fn.file.path);
+    const current = setters;
+    const answer = (id: string): string => {
+      const m = current.get(id);
+      return m ? settersText(new Map([[id, m]])) : '';
+    };
+    for (const [file, fns] of byFile) {
+      const vs = variantsOf(file, fns[0]!.pkg);
+      let v = vs.find((x) => x.queried.every(([id, a]) => answer(id) === a));
+      if (!v) {
+        const local = emptyFacts();
+        const queried = new Map<string, string>();
+        const lookup = { get: (id: string) => (queried.set(id, answer(id)), current.get(id)) };
+        const interp = new Interpreter(program, local, { adminOpeners }, lookup);
+        const failed: FileProblem[] = [];
+        for (const fn of fns) {
+          try {
+            interp.run(fn);
+          } catch (e) {
+            if (!failed.length) failed.push({ file: fn.file.path, line: fn.decl.loc[0], message: `internal error analysing ${fn.name}: ${(e as Error).message}; other functions were analysed` });
+          }
+        }
+        v = { queried: [...queried], facts: local, problems: failed };
+        vs.push(v);
+        interpreted.add(file);
+        const st = stored.get(file);
+        if (st) st.dirty = true;
       }
+      mergeFacts(facts, v.facts);
+      problems.push(...v.problems);
     }
+    const inits = emptyFacts();
+    const interp = new Interpreter(program, inits, { adminOpeners }, current);
     for (const pkg of program.packages.values()) for (const name of pkg.vars.keys()) interp.runVarInit(pkg, name);
+    mergeFacts(facts, inits);
     const next = facts.setters;
-    if (sameSetters(setters, next)) break;
+    if (settersText(setters) === settersText(next)) break;
     setters = next;
   }
-  return facts;
+  if (cached) {
+    for (const [file, st] of stored) {
+      if (!st.dirty) continue;
+      const data: StoredVariants = { variants: variants.get(file)!.map((v) => ({ queried: v.queried, facts: factsToData(v.facts), problems: v.problems })) };
+      cached.cache.setFacts(st.key, data);
+    }
+  }
+  return { facts, fromCache: cached ? byFile.size - interpreted.size : 0 };
 }
 
-function sameSetters(a: Map<string, Map<number, string[]>>, b: Map<string, Map<number, string[]>>): boolean {
-  const s = (m: Map<string, Map<number, string[]>>): string => JSON.stringify([...m].map(([k, v]) => [k, [...v]]).sort());
-  return s(a) === s(b);
+/** A hash of what a file declares (declarationsOf): equal hashes, equal inputs to other files' interpretation. */
+function declHash(f: FileIR): string {
+  return hashText(JSON.stringify(declarationsOf(f)));
+}
+
+function settersText(m: Map<string, Map<number, string[]>>): string {
+  return JSON.stringify([...m].map(([k, v]) => [k, [...v]]).sort());
 }
 
 /** What each statement set needs from its handle, from the catalog (policy alternatives per gated table). */

@@ -57,6 +57,11 @@ export interface Facts {
   setters: Map<string, Map<number, string[]>>;
 }
 
+/** Read access to setter summaries: the only thing a function's facts take from other functions' facts. */
+export interface SetterLookup {
+  get(fnId: string): ReadonlyMap<number, string[]> | undefined;
+}
+
 export interface InterpretOptions {
   adminOpeners: Set<string>;
 }
@@ -186,7 +191,7 @@ export class Interpreter {
     private facts: Facts,
     private readonly opts: InterpretOptions,
     /** Setter summaries from the previous round (functions that set a scope setting on a parameter). */
-    private readonly setters: Map<string, Map<number, string[]>>,
+    private readonly setters: SetterLookup,
   ) {}
 
   run(info: FuncInfo): void {

@@ -1,0 +1,109 @@
+// Pass-1 facts per file: each file's functions are interpreted into facts of their own, which are then merged in
+// program order (mergeFacts). A file's facts depend only on its own text, on the declarations of the whole
+// program (types, signatures, constants, variables: its "shape") and on the setter summaries of the round, so
+// they can be cached under those keys and read back (factsToData / factsFromData) instead of interpreting again:
+// a body-only edit re-interprets only the edited file.
+import type { Evidence } from '../model.js';
+import type { FileIR } from '../go/ir.js';
+import { emptyFacts, type Facts, type RawCall, type RawSite } from './interpret.js';
+import type { PackageInfo } from './program.js';
+import { union, type Val } from './values.js';
+
+/** Facts of one file as plain JSON: sites and calls without their (implied) package and file. */
+export interface FileFactsData {
+  sites: Array<Omit<RawSite, 'pkg' | 'file'>>;
+  calls: Array<Omit<RawCall, 'pkg' | 'file'>>;
+  fields: Array<[string, { vals: Val[]; where: Evidence[] }]>;
+  gvars: Array<[string, { vals: Val[]; where: Evidence[] }]>;
+  returns: Array<[string, Val[][]]>;
+  invocations: Array<[string, Val[][][]]>;
+  forwards: Array<[string, Array<[string, number]>]>;
+  batches: Array<[string, Val[]]>;
+  setters: Array<[string, Array<[number, string[]]>]>;
+}
+
+export function siteKey(s: Pick<RawSite, 'file' | 'loc' | 'kind'>): string {
+  return `${s.file.path}:${s.loc.join(':')}:${s.kind}`;
+}
+
+export function factsToData(f: Facts): FileFactsData {
+  return {
+    sites: f.sites.map(({ pkg: _p, file: _f, ...rest }) => rest),
+    calls: f.calls.map(({ pkg: _p, file: _f, ...rest }) => rest),
+    fields: [...f.fields],
+    gvars: [...f.gvars],
+    returns: [...f.returns],
+    invocations: [...f.invocations],
+    forwards: [...f.forwards],
+    batches: [...f.batches],
+    setters: [...f.setters].map(([fn, m]) => [fn, [...m]]),
+  };
+}
+
+/** The facts `factsToData` stored, for the file they came from. */
+export function factsFromData(d: FileFactsData, file: FileIR, pkg: PackageInfo): Facts {
+  const f = emptyFacts();
+  for (const s of d.sites) {
+    const site: RawSite = { ...s, pkg, file };
+    f.sites.push(site);
+    f.siteIndex.set(siteKey(site), site);
+  }
+  for (const c of d.calls) f.calls.push({ ...c, pkg, file });
+  f.fields = new Map(d.fields);
+  f.gvars = new Map(d.gvars);
+  f.returns = new Map(d.returns);
+  f.invocations = new Map(d.invocations);
+  f.forwards = new Map(d.forwards);
+  f.batches = new Map(d.batches);
+  f.setters = new Map(d.setters.map(([fn, m]) => [fn, new Map(m)]));
+  return f;
+}
+
+/** Adds `from` (one file's facts) to `into`, as if `from`'s functions had been interpreted into `into`. */
+export function mergeFacts(into: Facts, from: Facts): void {
+  for (const s of from.sites) {
+    const k = siteKey(s);
+    const prev = into.siteIndex.get(k);
+    if (prev) {
+      prev.recv = union(prev.recv, s.recv);
+      prev.sql = union(prev.sql, s.sql);
+    } else {
+      into.sites.push(s);
+      into.siteIndex.set(k, s);
+    }
+  }
+  for (const c of from.calls) into.calls.push(c);
+  const assigned = (to: Facts['fields'], add: Facts['fields']): void => {
+    for (const [k, a] of add) {
+      const prev = to.get(k);
+      to.set(k, prev ? { vals: union(prev.vals, a.vals), where: [...prev.where, ...a.where].slice(0, 8) } : a);
+    }
+  };
+  assigned(into.fields, from.fields);
+  assigned(into.gvars, from.gvars);
+  for (const [fn, rs] of from.returns) {
+    const prev = into.returns.get(fn);
+    into.returns.set(fn, prev ? rs.map((v, i) => union(prev[i] ?? [], v)) : rs);
+  }
+  for (const [k, list] of from.invocations) into.invocations.set(k, [...(into.invocations.get(k) ?? []), ...list]);
+  for (const [k, list] of from.forwards) {
+    const to = into.forwards.get(k) ?? [];
+    for (const [c, m] of list) if (!to.some(([c2, m2]) => c2 === c && m2 === m)) to.push([c, m]);
+    into.forwards.set(k, to);
+  }
+  for (const [id, hs] of from.batches) into.batches.set(id, union(into.batches.get(id) ?? [], hs));
+  for (const [fn, m] of from.setters) {
+    let to = into.setters.get(fn);
+    if (!to) into.setters.set(fn, (to = new Map()));
+    for (const [i, settings] of m) to.set(i, [...new Set([...(to.get(i) ?? []), ...settings])].sort());
+  }
+}
+
+/**
+ * What the interpreter reads of a file besides its function bodies: part of every file's facts key. Never reads
+ * `body` (cached IR parses bodies on first access).
+ */
+export function declarationsOf(f: FileIR): unknown {
+  const funcs = f.funcs.map((d) => [d.name, d.recvType, d.recvName, d.params, d.results, d.resultNames, d.loc]);
+  return [f.path, f.pkgName, f.pkgKey, f.imports, f.types, f.consts, f.vars, funcs];
+}
