@@ -107,7 +107,7 @@ describe('exit codes', () => {
     expect(code).toBe(1);
     expect(out).toMatch(/error RLS001 /);
     expect(err).toMatch(/^rlscov timing \(process up [\d.]+ s\):\n/);
-    for (const stage of ['discover', 'read', 'catalog', 'parse', 'interpret', 'solve', 'rules']) expect(err).toMatch(new RegExp(`^  ${stage} +\\d+ ms$`, 'm'));
+    for (const stage of ['discover', 'read', 'catalog', 'parse', 'interpret', 'solve', 'rules']) expect(err).toMatch(new RegExp(`^  ${stage} +\\d+ ms +\\d+ MB heap$`, 'm'));
     expect((await run(['scan', SAMPLE_FORK])).err).toBe('');
   });
 

@@ -36,8 +36,8 @@ export interface AnalyzeDeps {
 }
 
 /**
- * RLSCOV_TIMING=1: wall time of each pipeline stage, written when the run ends (like ESLint's TIMING). A stage
- * ends where the next one is marked.
+ * RLSCOV_TIMING=1: wall time of each pipeline stage and the JS heap in use when it ends, written when the run ends
+ * (like ESLint's TIMING). A stage ends where the next one is marked.
  */
 interface StageTimer {
   mark: (name: string) => void;
@@ -48,14 +48,23 @@ interface StageTimer {
 
 function stageTimer(sink: ((line: string) => void) | null): StageTimer {
   if (!sink) return { mark: () => {}, detail: () => {}, done: () => {} };
-  const marks: Array<[string, number, Array<[string, number]>]> = [['start', performance.now(), []]];
+  // [stage, start ms, details, heap used at the end of the stage in MB]
+  const marks: Array<[string, number, Array<[string, number]>, number]> = [['start', performance.now(), [], 0]];
+  const heapMB = (): number => process.memoryUsage().heapUsed / 2 ** 20;
   return {
-    mark: (name) => marks.push([name, performance.now(), []]),
+    mark: (name) => {
+      marks[marks.length - 1]![3] = heapMB();
+      marks.push([name, performance.now(), [], 0]);
+    },
     detail: (name, ms) => marks[marks.length - 1]![2].push([name, ms]),
     done: () => {
-      marks.push(['end', performance.now(), []]);
-      const rows = marks.slice(0, -1).map(([name, t, details], i) =>
-        [`  ${name.padEnd(12)} ${(marks[i + 1]![1] - t).toFixed(0).padStart(6)} ms`, ...details.map(([d, ms]) => `    ${d.padEnd(10)} ${ms.toFixed(0).padStart(6)} ms`)].join('\n'),
+      marks[marks.length - 1]![3] = heapMB();
+      marks.push(['end', performance.now(), [], 0]);
+      const rows = marks.slice(0, -1).map(([name, t, details, heap], i) =>
+        [
+          `  ${name.padEnd(12)} ${(marks[i + 1]![1] - t).toFixed(0).padStart(6)} ms ${heap.toFixed(0).padStart(6)} MB heap`,
+          ...details.map(([d, ms]) => `    ${d.padEnd(10)} ${ms.toFixed(0).padStart(6)} ms`),
+        ].join('\n'),
       );
       sink(`rlscov timing (process up ${(performance.now() / 1000).toFixed(2)} s):\n${rows.join('\n')}\n`);
     },
