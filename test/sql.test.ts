@@ -8,6 +8,8 @@ import {
   normalizeTableName,
   renderSqlText,
   scanSql,
+  seedSqlClassifications,
+  sqlClassifications,
 } from '../src/sql/index.js';
 import { tokenize } from '../src/sql/scanner.js';
 
@@ -23,6 +25,27 @@ const reads = (s: SqlStatement): string[] => s.reads.map((r) => r.name);
 
 beforeAll(async () => {
   await loadSqlParser();
+});
+
+describe('stored classifications', () => {
+  it('are what a later run reads back: entries made are listed, seeded entries answer', () => {
+    const text = 'UPDATE rlscov_memo_probe SET a = 1';
+    const before = sqlClassifications().added;
+    const real = classifySql(q(text));
+    expect(sqlClassifications().added).toBe(before + 1);
+    const stored = sqlClassifications().entries.find(([t]) => t === text);
+    expect(stored?.[1]).toEqual(real);
+    // A seeded classification (here a different, recognisable one) answers its text without re-parsing.
+    const seededText = 'DELETE FROM rlscov_memo_seeded';
+    const fake: SqlStatement[] = JSON.parse(JSON.stringify(real));
+    fake[0]!.writes[0]!.table!.name = 'seeded_table';
+    seedSqlClassifications([[seededText, fake]]);
+    expect(tables(one(seededText))).toEqual(['seeded_table']);
+    expect(sqlClassifications().added).toBe(before + 1);
+    // Malformed entries are skipped, never fatal.
+    seedSqlClassifications([[42 as unknown as string, fake], ['SELECT 1', null as unknown as SqlStatement[]]]);
+    expect(classifySql(q('SELECT 1'))).toHaveLength(1);
+  });
 });
 
 describe('loadSqlParser', () => {

@@ -1,7 +1,7 @@
 // Persistent cache of per-file facts (the lowered IR, keyed by a hash of the file's path, package and content; and
 // the file's pass-1 facts, keyed by that and the program's declarations), under the tool version (one small file
-// each, so an edit rewrites few entries); plus the last whole-run result
-// keyed by every input, so an unchanged tree answers without parsing or analysing anything. Under the user cache
+// each, so an edit rewrites few entries); plus the last whole-run result keyed by every input, so an unchanged
+// tree answers without parsing or analysing anything, and small side tables (SQL classifications). Under the user cache
 // directory (or --cache-dir), written atomically; a corrupt or foreign entry is ignored, never fatal.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -134,6 +134,19 @@ export class FactsCache {
   setFacts(key: string, facts: unknown): void {
     this.used.add(key);
     writeStored(join(this.dir, `${key}.json`), { format: CACHE_FORMAT, tool: TOOL_VERSION, facts } satisfies StoredFacts, 'json');
+  }
+
+  /** A side table kept for the whole tree (one JSON file per name and root), or undefined. */
+  readSide(name: string): unknown {
+    return readStored<StoredFacts>(this.sideFile(name), 'json')?.facts;
+  }
+
+  writeSide(name: string, data: unknown): void {
+    writeStored(this.sideFile(name), { format: CACHE_FORMAT, tool: TOOL_VERSION, facts: data } satisfies StoredFacts, 'json');
+  }
+
+  private sideFile(name: string): string {
+    return join(this.runFile, '..', `${name}-${this.runFile.slice(this.runFile.lastIndexOf('run-') + 4, -4)}.json`);
   }
 
   lastRun(key: string): RunResult | null {

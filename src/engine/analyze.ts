@@ -13,7 +13,7 @@ import { applyTableOverrides, buildCatalogFromMigrations, builtinCatalog, isRoll
 import { buildExactCatalog } from '../catalog/exact.js';
 import { readLiveCatalog } from '../catalog/live.js';
 import { catalogDrift } from '../catalog/drift.js';
-import { loadSqlParser } from '../sql/index.js';
+import { loadSqlParser, seedSqlClassifications, sqlClassifications } from '../sql/index.js';
 import { importedPackageKey, Program, type FuncInfo, type PackageInfo } from '../resolve/program.js';
 import { emptyFacts, Interpreter, type Facts } from '../resolve/interpret.js';
 import { declarationsOf, factsFromData, factsToData, mergeFacts, type FileFactsData } from '../resolve/facts.js';
@@ -139,6 +139,8 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
 
   stage.mark('catalog');
   await loadSqlParser();
+  // SQL classification is a pure function of the text: earlier runs' results answer most of this run's texts.
+  const sqlSeen = cache ? seedFromCache(cache) : 0;
   const defaultSetting = config.scopeSettings[0] ?? 'app.current_org_id';
   let catalog: Catalog = await buildCatalog(migrationTexts, {
     mode: catalogMode,
@@ -232,13 +234,22 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
     },
     ...(opts.discover !== false ? { discovered: solver.discovered([...adminOpeners]) } : {}),
   };
-  if (cache && !databaseUrl) {
+  if (cache) {
     stage.mark('cache-save');
-    cache.setLastRun(runKey, result);
+    const sql = sqlClassifications();
+    if (sql.added > sqlSeen) cache.writeSide('sql', sql.entries);
+    if (!databaseUrl) cache.setLastRun(runKey, result);
     cache.save();
   }
   stage.done();
   return result;
+}
+
+/** Loads the SQL classifications stored by earlier runs; returns the count of classifications made so far. */
+function seedFromCache(cache: FactsCache): number {
+  const stored = cache.readSide('sql');
+  if (Array.isArray(stored)) seedSqlClassifications(stored as Array<[string, SqlStatement[]]>);
+  return sqlClassifications().added;
 }
 
 /** A result as a later run on the same inputs reports it: nothing parsed, the whole result reused. */

@@ -87,6 +87,7 @@ export function classifySql(text: SqlText): SqlStatement[] {
         if (!oldest.done) cache.delete(oldest.value);
       }
       cache.set(c.text, result);
+      added++;
     }
     return cloneStatements(result);
   } catch {
@@ -95,6 +96,25 @@ export function classifySql(text: SqlText): SqlStatement[] {
     } catch {
       return [];
     }
+  }
+}
+
+/** Classifications added to the in-memory cache since the process started (loaded ones not counted). */
+let added = 0;
+
+/**
+ * The cached classifications (canonical text -> statements), least recently used first: what a persistent cache
+ * stores between runs. Classification is a pure function of the text, so they stay valid for this tool version.
+ */
+export function sqlClassifications(): { entries: Array<[string, SqlStatement[]]>; added: number } {
+  return { entries: [...cache], added };
+}
+
+/** Loads classifications stored by an earlier run (see sqlClassifications); entries already cached win. */
+export function seedSqlClassifications(entries: ReadonlyArray<[string, SqlStatement[]]>): void {
+  for (const [text, statements] of entries) {
+    if (cache.size >= CACHE_MAX_ENTRIES) break;
+    if (typeof text === 'string' && Array.isArray(statements) && !cache.has(text)) cache.set(text, statements);
   }
 }
 
