@@ -25,7 +25,38 @@ export interface Host {
   realpath(abs: string): string;
   /** What directory walks use; absent means the real file system (node:fs). */
   globFs?: GlobFs;
+  /**
+   * A change stamp of the path (see statStamp): equal stamps mean unchanged content, within the limits statStamp
+   * describes. Optional: a host without it never has its files' facts reused by stamp.
+   */
+  stamp?(abs: string): string;
 }
+
+/**
+ * A path's stat stamp: `-` when absent, `!CODE` when it cannot be stat'ed, else type, size, mtime, ctime and inode
+ * (what make, git's index and ESLint's metadata cache compare). A directory's stamp changes when its entries do.
+ * A stamp whose mtime is not clearly older than the time it was taken proves nothing (see stampMtime): the file
+ * may change again within the same timestamp tick.
+ */
+export function statStamp(abs: string): string {
+  let s: fs.Stats | undefined;
+  try {
+    s = fs.statSync(abs, { throwIfNoEntry: false });
+  } catch (e) {
+    return `!${(e as NodeJS.ErrnoException).code ?? 'error'}`;
+  }
+  if (!s) return '-';
+  return `${s.isDirectory() ? 'd' : 'f'}${s.size}:${s.mtimeMs}:${s.ctimeMs}:${s.ino}`;
+}
+
+/** The mtime (ms since the epoch) a statStamp records, or null for an absent or unreadable path. */
+export function stampMtime(stamp: string): number | null {
+  if (stamp[0] !== 'd' && stamp[0] !== 'f') return null;
+  return Number(stamp.split(':')[1]);
+}
+
+/** How much older than the run's start a stamp's mtime must be to be trusted by a later run. */
+export const RACY_STAMP_MS = 2000;
 
 /** Reads the head of a file through the host, using `readFileHead` when the host has it. */
 export function readHead(host: Host, abs: string, maxBytes: number): string {
@@ -64,6 +95,7 @@ export const nodeHost: Host = {
   exists: (abs) => statOrNull(abs) !== null,
   isDirectory: (abs) => statOrNull(abs)?.isDirectory() ?? false,
   realpath: (abs) => fs.realpathSync.native(abs),
+  stamp: statStamp,
   globFs: {
     readdir: fs.readdir,
     readdirSync: fs.readdirSync,

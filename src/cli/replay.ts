@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CACHE_FORMAT, defaultCacheDir } from '../cache/cache.js';
-import type { GlobFs, Host } from '../host.js';
+import { RACY_STAMP_MS, stampMtime, statStamp as stampOf, type GlobFs, type Host } from '../host.js';
 import { TOOL_VERSION } from '../version.js';
 
 /** What a recorded run printed and wrote. */
@@ -49,30 +49,8 @@ export interface ReplayIo {
   env: Record<string, string | undefined>;
 }
 
-/** How recent (relative to the run's start) an input's mtime may be for the run to be recorded. */
-const RACY_MS = 2000;
 /** Records kept per cache directory (one per distinct command line); the oldest go first. */
 const MAX_RECORDS = 32;
-
-/**
- * A path's stat stamp: `-` when absent, else type, size, mtime, ctime and inode. Directories change stamp when
- * their entries change; files when their content (or metadata) does.
- */
-export function stampOf(abs: string): string {
-  let s: fs.Stats | undefined;
-  try {
-    s = fs.statSync(abs, { throwIfNoEntry: false });
-  } catch (e) {
-    return `!${(e as NodeJS.ErrnoException).code ?? 'error'}`;
-  }
-  if (!s) return '-';
-  return `${s.isDirectory() ? 'd' : 'f'}${s.size}:${s.mtimeMs}:${s.ctimeMs}:${s.ino}`;
-}
-
-function mtimeOf(stamp: string): number | null {
-  if (stamp[0] !== 'd' && stamp[0] !== 'f') return null;
-  return Number(stamp.split(':')[1]);
-}
 
 function hash(...parts: string[]): string {
   const h = createHash('sha1');
@@ -202,7 +180,13 @@ export class RunRecorder {
     /** Wall-clock time the run started (ms since the epoch). */
     private readonly startedAt: number = Date.now(),
   ) {
-    this.host = recordingHost(base, (abs) => this.note(abs));
+    this.host = recordingHost(
+      base,
+      (abs) => this.note(abs),
+      (abs, st) => {
+        if (!this.stamps.has(abs)) this.stamps.set(abs, st);
+      },
+    );
   }
 
   /** An input read outside the host (the baseline file). */
@@ -224,8 +208,8 @@ export class RunRecorder {
     const paths = [...this.stamps.keys()];
     const stamps = [...this.stamps.values()];
     for (let i = 0; i < paths.length; i++) {
-      const m = mtimeOf(stamps[i]!);
-      if (m !== null && m > this.startedAt - RACY_MS) return false; // too recent to trust its stamp
+      const m = stampMtime(stamps[i]!);
+      if (m !== null && m > this.startedAt - RACY_STAMP_MS) return false; // too recent to trust its stamp
       if (stampOf(paths[i]!) !== stamps[i]) return false; // changed while the run read it
     }
     const key = recordKey(this.argv, this.io);
@@ -252,13 +236,22 @@ function pruneRecords(dir: string): void {
 }
 
 /** `base` with every path it is asked about stamped first (directory walks included). */
-function recordingHost(base: Host, note: (abs: string) => void): Host {
+function recordingHost(base: Host, note: (abs: string) => void, noteStamp: (abs: string, stamp: string) => void): Host {
   const host: Host = {
     readFile: (abs) => (note(abs), base.readFile(abs)),
     exists: (abs) => (note(abs), base.exists(abs)),
     isDirectory: (abs) => (note(abs), base.isDirectory(abs)),
     realpath: (abs) => (note(abs), base.realpath(abs)),
   };
+  if (base.stamp) {
+    // The stamp asked for is the one recorded: one stat, not two.
+    const f = base.stamp;
+    host.stamp = (abs) => {
+      const st = f(abs);
+      noteStamp(abs, st);
+      return st;
+    };
+  }
   if (base.readFileBuffer) {
     const f = base.readFileBuffer;
     host.readFileBuffer = (abs) => (note(abs), f(abs));

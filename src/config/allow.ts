@@ -123,6 +123,12 @@ export function globMatcher(globs: readonly string[]): (relPath: string) => bool
 
 /** `to` relative to `from`, with forward slashes ('' when they are the same directory). */
 export function relativePosix(from: string, to: string): string {
+  // path.relative normalises both paths (microseconds a call); a normalised path inside `from` is a slice of it.
+  const prefix = from.endsWith(path.sep) ? from : from + path.sep;
+  if (to.startsWith(prefix) && path.isAbsolute(to) && !to.includes(`${path.sep}.`) && !to.includes(path.sep + path.sep) && !to.endsWith(path.sep)) {
+    const rest = to.slice(prefix.length);
+    return path.sep === '/' ? rest : rest.split(path.sep).join('/');
+  }
   return path.relative(from, to).split(path.sep).join('/');
 }
 

@@ -38,6 +38,11 @@ export interface DiscoverOptions {
   migrationGlobs: string[];
   /** Directory `include` / `exclude` are relative to (the config's baseDir). Default: root. */
   baseDir?: string;
+  /**
+   * Whether a walked Go file is generated, when already known (an unchanged file the caller saw before); undefined
+   * reads the file's head. Files named explicitly are never asked about.
+   */
+  knownGenerated?: (abs: string) => boolean | undefined;
 }
 
 export interface DiscoverResult {
@@ -47,6 +52,8 @@ export interface DiscoverResult {
   migrationFiles: string[];
   /** Files and directories that could not be read (root-relative paths), sorted by path. */
   problems: FileProblem[];
+  /** Walked Go files whose head was read this run: absolute path -> generated. */
+  generated: Map<string, boolean>;
 }
 
 /** Directory names never walked into (besides hidden ones). */
@@ -128,6 +135,7 @@ export async function discoverFiles(host: Host, opts: DiscoverOptions): Promise<
 
   // Go files
   const go = new Set<string>();
+  const generated = new Map<string, boolean>();
   for (const abs of unique(explicitFiles)) {
     if (!wanted(abs)) continue;
     if (readable(host, abs, report) !== null) go.add(abs);
@@ -140,8 +148,16 @@ export async function discoverFiles(host: Host, opts: DiscoverOptions): Promise<
       if (go.has(abs)) continue;
       if (!opts.includeTests && path.basename(abs).endsWith('_test.go')) continue;
       if (!wanted(abs)) continue;
+      const known = opts.knownGenerated?.(abs);
+      if (known !== undefined) {
+        if (!known) go.add(abs);
+        continue;
+      }
       const head = readable(host, abs, report);
-      if (head !== null && !isGeneratedGo(head)) go.add(abs);
+      if (head === null) continue;
+      const isGenerated = isGeneratedGo(head);
+      generated.set(abs, isGenerated);
+      if (!isGenerated) go.add(abs);
     }
   }
 
@@ -157,7 +173,7 @@ export async function discoverFiles(host: Host, opts: DiscoverOptions): Promise<
   }
 
   const problemList = [...problems.values()].sort((a, b) => compare(a.file, b.file) || compare(a.message, b.message));
-  return { goFiles: sorted(go), migrationFiles: sorted(migrations), problems: problemList };
+  return { goFiles: sorted(go), migrationFiles: sorted(migrations), problems: problemList, generated };
 }
 
 /** fast-glob, loaded on first use (~20 ms): only configured migration globs need it. */

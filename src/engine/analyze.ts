@@ -1,14 +1,15 @@
 // The pipeline, in order: config -> discover -> parse+lower -> catalog -> resolve -> classify -> rules -> result.
 import { dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
 import type { Catalog, FileProblem, Finding, RunResult, SiteVerdict, SqlStatement, WriteSite } from '../model.js';
-import { findConfig, loadConfig, type Config } from '../config/index.js';
+import { findConfig, loadConfig, relativePosix, type Config } from '../config/index.js';
 import { nodeHost, type Host } from '../host.js';
 import { discoverFiles } from '../discover/index.js';
 import type { FileIR } from '../go/ir.js';
 import type { LowerInput } from '../go/lower.js';
 import { defaultWorkers, LowerPool } from '../go/pool.js';
 import { defaultCacheDir, FactsCache, hashText } from '../cache/cache.js';
-import { importsOf, seedMatcher } from '../discover/prefilter.js';
+import { seedMatcher } from '../discover/prefilter.js';
+import { FileIndex, type ImportRefs, type SourceFile } from './sources.js';
 import { applyTableOverrides, buildCatalogFromMigrations, builtinCatalog, isRollbackMigration, orderMigrations } from '../catalog/index.js';
 import { buildExactCatalog } from '../catalog/exact.js';
 import { readLiveCatalog } from '../catalog/live.js';
@@ -72,6 +73,7 @@ function stageTimer(sink: ((line: string) => void) | null): StageTimer {
 }
 
 export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Promise<RunResult> {
+  const startedAt = Date.now();
   const host = deps.host ?? nodeHost;
   const stage = stageTimer(deps.env?.['RLSCOV_TIMING'] && deps.timingSink ? deps.timingSink : null);
   const cwd = opts.cwd;
@@ -81,10 +83,17 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
     if (!ruleById(id)) throw new ConfigError(`${config.file ? relative(cwd, config.file) || config.file : 'config'}: rules.${id} is not a rlscov rule (known: ${allRules.map((r) => r.meta.id).join(', ')})`, config.file ?? undefined);
   }
   const root = resolvePath(cwd, opts.root ?? defaultRoot(host, cwd, paths));
-  const rel = (abs: string): string => relative(root, abs).split(sep).join('/') || '.';
+  const rel = (abs: string): string => relativePosix(root, abs) || '.';
+  const cache = opts.cache !== true ? null : new FactsCache(opts.cacheDir ?? defaultCacheDir(deps.env ?? {}), root);
+  const adminOpeners = new Set([...DEFAULT_ADMIN_OPENERS, ...config.adminOpeners]);
+  const wrappers = new Set([...DEFAULT_WRAPPERS, ...config.wrappers.map((w) => w.slice(w.lastIndexOf('.') + 1)), ...config.wrappers]);
+  const seedNames = [...adminOpeners, ...wrappers];
+  // Unchanged files (by stat stamp, with the cache) are neither read nor re-examined: see sources.ts.
+  const index = new FileIndex(host, cache, rel, hashText(TOOL_VERSION, ...seedNames), startedAt);
 
   stage.mark('discover');
   const found = await discoverFiles(host, {
+    knownGenerated: (abs) => index.knownGenerated(abs),
     paths,
     root,
     includeTests: opts.includeTests ?? config.tests,
@@ -94,6 +103,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
     migrationGlobs: [...config.migrations.map((g) => relativeGlob(root, config.baseDir, g)), ...(opts.migrations ?? []).map((g) => relativeGlob(root, cwd, g))],
   });
   const fileErrors: FileProblem[] = [...found.problems];
+  index.noteGenerated(found.generated);
 
   // Catalog.
   const migrationPaths = orderMigrations(found.migrationFiles.map(rel).filter((p) => !isRollbackMigration(p)));
@@ -106,20 +116,16 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
     }
   }
   stage.mark('read');
-  // Read every file once; the whole-run cache answers an unchanged tree without parsing or analysing.
+  // Read every changed file once; the whole-run cache answers an unchanged tree without parsing or analysing.
   const modules = new ModuleMap(host, root);
-  const sources: Array<{ rel: string; pkgKey: string; text: string; key: string }> = [];
+  const sources: SourceFile[] = [];
   for (const abs of found.goFiles) {
     try {
-      const text = host.readFile(abs);
-      const r = rel(abs);
-      const pkgKey = modules.pkgKey(abs);
-      sources.push({ rel: r, pkgKey, text, key: hashText(r, pkgKey, text) });
+      sources.push(index.source(abs, modules.pkgKey(abs)));
     } catch (e) {
       fileErrors.push({ file: rel(abs), message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
     }
   }
-  const cache = opts.cache !== true ? null : new FactsCache(opts.cacheDir ?? defaultCacheDir(deps.env ?? {}), root);
   const catalogMode = opts.catalogMode ?? config.catalog ?? 'static';
   const databaseUrl = opts.databaseUrl ?? config.database?.url;
   const runKey = hashText(
@@ -133,6 +139,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   // A live database can change between runs with the same inputs: never answer it from the whole-run cache.
   const cachedRun = databaseUrl ? null : cache?.lastRun(runKey);
   if (cachedRun && cache) {
+    index.save(sources);
     stage.done();
     return asWholeRunHit(cachedRun);
   }
@@ -151,14 +158,12 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   catalog = applyTableOverrides(catalog, config.tables.add, config.tables.remove, config.file ? rel(config.file) : null);
   if (config.scopeSettings.length) catalog = { ...catalog, scopeSettings: [...new Set([...catalog.scopeSettings, ...config.scopeSettings])] };
 
-  const adminOpeners = new Set([...DEFAULT_ADMIN_OPENERS, ...config.adminOpeners]);
-  const wrappers = new Set([...DEFAULT_WRAPPERS, ...config.wrappers.map((w) => w.slice(w.lastIndexOf('.') + 1)), ...config.wrappers]);
   stage.mark('parse');
   const { files, parsed, fromCache } = await parseRelevant(sources, {
     cache,
     workers: opts.workers ?? defaultWorkers(),
     prefilter: opts.prefilter !== false,
-    seedNames: [...adminOpeners, ...wrappers],
+    seedNames,
     problems: fileErrors,
     detail: stage.detail,
   });
@@ -239,6 +244,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
     const sql = sqlClassifications();
     if (sql.added > sqlSeen) cache.writeSide('sql', sql.entries);
     if (!databaseUrl) cache.setLastRun(runKey, result);
+    index.save(sources);
     cache.save();
   }
   stage.done();
@@ -296,7 +302,7 @@ interface ParseOptions {
  * to every file referencing an exported name of a kept package, until nothing new is added. With the prefilter
  * off, every file.
  */
-async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text: string; key: string }>, o: ParseOptions): Promise<{ files: FileIR[]; parsed: number; fromCache: number }> {
+async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ files: FileIR[]; parsed: number; fromCache: number }> {
   const byPkg = new Map<string, typeof sources>();
   for (const s of sources) {
     const l = byPkg.get(s.pkgKey) ?? [];
@@ -304,16 +310,28 @@ async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text:
     byPkg.set(s.pkgKey, l);
   }
   const isSeed = seedMatcher(o.seedNames);
+  // A file indexed as unchanged but unreadable when its text is finally needed (deleted during the run).
+  const failedRead = new Set<SourceFile>();
+  const unreadable = (s: SourceFile, e: unknown): void => {
+    if (failedRead.has(s)) return;
+    failedRead.add(s);
+    o.problems.push({ file: s.rel, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+  };
   const kept = new Set<string>();
   let frontier = new Set<string>();
   let t = performance.now();
-  for (const s of sources) if (!o.prefilter || isSeed(s.text)) frontier.add(s.pkgKey);
+  for (const s of sources) {
+    try {
+      if (!o.prefilter || s.seed(isSeed)) frontier.add(s.pkgKey);
+    } catch (e) {
+      unreadable(s, e);
+    }
+  }
   const timing = { seed: performance.now() - t, cache: 0, lower: 0, widen: 0 };
   const files: FileIR[] = [];
   let parsed = 0;
   let fromCache = 0;
   const pool = new LowerPool(o.workers);
-  const refsByText = new Map<string, Map<string, Set<string>>>();
   const pkgOfImport = new Map<string, string | null>();
   const treePackage = (path: string): string | null => {
     let key = pkgOfImport.get(path);
@@ -334,7 +352,13 @@ async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text:
         if (hit) {
           files.push(hit);
           fromCache++;
-        } else toParse.push({ path: s.rel, source: s.text, pkgKey: s.pkgKey });
+          continue;
+        }
+        try {
+          toParse.push({ path: s.rel, source: s.text(), pkgKey: s.pkgKey });
+        } catch (e) {
+          unreadable(s, e);
+        }
       }
       timing.cache += performance.now() - t;
       if (toParse.length) {
@@ -342,11 +366,13 @@ async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text:
         const out = await pool.lower(toParse);
         timing.lower += performance.now() - t;
         parsed += out.irs.length;
-        const keyOf = new Map(inputs.map((s) => [s.rel, s.key]));
+        const byRel = new Map(inputs.map((s) => [s.rel, s]));
         for (const ir of out.irs) {
           files.push(ir);
-          const key = keyOf.get(ir.path);
-          if (key && o.cache) o.cache.set(key, ir, declHash(ir));
+          const s = byRel.get(ir.path);
+          // A file that changed while the run read it is analysed as read, but never cached under the old key.
+          if (s && !s.stale && o.cache) o.cache.set(s.key, ir, declHash(ir));
+          s?.dropText();
         }
         for (const f of out.failures) o.problems.push({ file: f.path, message: `could not be analysed: ${f.message}` });
       }
@@ -357,7 +383,7 @@ async function parseRelevant(sources: Array<{ rel: string; pkgKey: string; text:
       const exported = carrierNames(files, kept);
       for (const [pkgKey, group] of byPkg) {
         if (kept.has(pkgKey)) continue;
-        if (group.some((s) => usesKept(s.text, exported, refsByText, treePackage))) frontier.add(pkgKey);
+        if (group.some((s) => usesKept(s, exported, treePackage, unreadable))) frontier.add(pkgKey);
       }
       timing.widen += performance.now() - t;
     }
@@ -471,39 +497,20 @@ function carrierNames(files: FileIR[], kept: Set<string>): Map<string, Set<strin
 }
 
 /**
- * What a file references in the tree's packages: package key -> every `Name` written as `alias.Name` for an
- * import of that package (read once per file and run; the widening rounds then only look names up).
+ * Whether a file references a carrier of a kept package (its `alias.Name` references, mapped to the tree's
+ * packages; the standard library and dependencies are never kept). An unreadable file references nothing.
  */
-function importedRefs(text: string, treePackage: (path: string) => string | null): Map<string, Set<string>> {
-  const out = new Map<string, Set<string>>();
-  const word = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
-  for (const [alias, path] of importsOf(text)) {
+function usesKept(s: SourceFile, exported: Map<string, Set<string>>, treePackage: (path: string) => string | null, unreadable: (s: SourceFile, e: unknown) => void): boolean {
+  let refs: ImportRefs;
+  try {
+    refs = s.refs();
+  } catch (e) {
+    unreadable(s, e);
+    return false;
+  }
+  for (const [path, used] of refs) {
     const pkg = treePackage(path);
-    if (pkg === null) continue; // the standard library and dependencies are never kept
-    const prefix = `${alias}.`;
-    for (let i = text.indexOf(prefix); i >= 0; i = text.indexOf(prefix, i + 1)) {
-      const before = i > 0 ? text.charCodeAt(i - 1) : 32;
-      if (word(before) || before === 46) continue;
-      let j = i + prefix.length;
-      while (j < text.length && word(text.charCodeAt(j))) j++;
-      if (j === i + prefix.length) continue;
-      let names = out.get(pkg);
-      if (!names) out.set(pkg, (names = new Set()));
-      names.add(text.slice(i + prefix.length, j));
-    }
-  }
-  return out;
-}
-
-/** Whether a file references a carrier of a kept package; `refs` caches each file's references for the run. */
-function usesKept(text: string, exported: Map<string, Set<string>>, refs: Map<string, Map<string, Set<string>>>, treePackage: (path: string) => string | null): boolean {
-  let mine = refs.get(text);
-  if (!mine) {
-    mine = importedRefs(text, treePackage);
-    refs.set(text, mine);
-  }
-  for (const [pkg, used] of mine) {
-    const names = exported.get(pkg);
+    const names = pkg === null ? undefined : exported.get(pkg);
     if (names) for (const n of used) if (names.has(n)) return true;
   }
   return false;
