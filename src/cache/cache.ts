@@ -194,9 +194,15 @@ function writeStored(file: string, value: unknown, encoding: Encoding): void {
 
 function writeText(file: string, data: string | Uint8Array): void {
   try {
-    mkdirSync(join(file, '..'), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, data);
+    try {
+      writeFileSync(tmp, data);
+    } catch (e) {
+      // The directory is made on the first write that needs it (one mkdir per entry cost 12 ms per 1,300 entries).
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      mkdirSync(join(file, '..'), { recursive: true });
+      writeFileSync(tmp, data);
+    }
     renameSync(tmp, file);
   } catch {
     // a read-only cache directory only costs speed
