@@ -187,6 +187,11 @@ func (s *Store) AddWidget(ctx context.Context, id string) error {
     const third = await run();
     expect(third.summary.cache?.wholeRun).toBe(false);
     expect(third.summary.filesParsed).toBe(0);
+    // The catalog (kept beside the run result) follows the migration.
+    const plain = await analyze({ paths: ['.'], cwd: dir, cache: false });
+    expect(third.catalog.tables['invoices']).not.toEqual(second.catalog.tables['invoices']);
+    expect(third.catalog).toEqual(plain.catalog);
+    expect(live(third)).toEqual(live(plain));
   });
 
   it('ignores a corrupt cache file', async () => {
