@@ -2,7 +2,7 @@
 // temporary copies for config variants. Exit codes (0 clean, 1 findings at or above --fail-on, 2 usage errors with
 // one line on stderr), the sub-commands (scan, audit, catalog, rules, explain), formats and --output, config
 // discovery. One smoke test spawns the built CLI the way a user runs it.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -527,6 +527,27 @@ describe('built CLI (smoke)', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^fixtures\/sample-fork\/platform\/billing\/invoices\.go:\d+:\d+: error RLS001 /m);
     expect(r.stdout).not.toContain('\u001b[');
+  });
+
+  it('runs the bundled command line, which answers exactly as the modules it was built from', async () => {
+    expect(existsSync(path.join(REPO, 'dist/src/cli/main.bundle.js'))).toBe(true);
+    const r = spawnSync(process.execPath, [BIN, 'scan', SAMPLE_FORK, '--no-cache', '--format', 'json'], { cwd: REPO, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' }, timeout: 60_000 });
+    expect(r.status).toBe(1);
+    const inProcess = await run(['scan', SAMPLE_FORK, '--format', 'json']);
+    expect(JSON.parse(r.stdout)).toEqual(JSON.parse(inProcess.out));
+    // The version comes from package.json, found from the bundle's directory too.
+    const v = spawnSync(process.execPath, [BIN, '--version'], { cwd: REPO, encoding: 'utf8' });
+    expect(v.stdout.trim()).toBe(JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')).version);
+  });
+
+  it('stops quietly when the reader of its output goes away (| head)', async () => {
+    const child = spawn(process.execPath, [BIN, 'scan', SAMPLE_FORK, '--no-cache', '--format', 'json'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    expect(stderr).toBe('');
+    expect(code).toBe(1);
   });
 });
 

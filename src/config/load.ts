@@ -69,7 +69,8 @@ export function defaultConfig(baseDir: string): Config {
 // ---------------------------------------------------------------------------------------------------------------
 // Schema
 
-const SCHEMA_URL = new URL('./schema.json', import.meta.url);
+// '../config/': the same file from src/config/ and from the bundle in src/cli/ (scripts/bundle.mjs).
+const SCHEMA_URL = new URL('../config/schema.json', import.meta.url);
 let schemaCache: Record<string, unknown> | undefined;
 let validatorCache: ValidateFunction | undefined;
 

@@ -42,7 +42,8 @@ interface Lane {
 
 export class LowerPool {
   private readonly lanes: Lane[] = [];
-  private readonly workerUrl = new URL('./worker.js', import.meta.url);
+  // '../go/': the same file from src/go/ and from the bundle in src/cli/ (scripts/bundle.mjs).
+  private readonly workerUrl = new URL('../go/worker.js', import.meta.url);
 
   constructor(private readonly workers: number) {}
 
