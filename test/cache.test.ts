@@ -83,10 +83,32 @@ describe('persistent cache', () => {
     const plain = await analyze({ paths: ['.'], cwd: dir, cache: false, workers: 0 });
     expect(second.findings).toEqual(plain.findings);
     expect(live(second)).toEqual(live(first));
-    // An edit that leaves every declaration alone (a comment) needs no interpretation beyond the file itself.
-    writeFileSync(file, readFileSync(file, 'utf8') + '\n// a note\n');
+    // An edit that leaves every declaration alone needs no interpretation beyond the file itself, even when it
+    // moves every function below it (findings then move with their lines).
+    writeFileSync(file, readFileSync(file, 'utf8').replace('package billing\n', 'package billing\n\n// Invoices: a note that\n// moves everything below.\n'));
     const third = await run();
     expect(third.summary.cache?.factsFromCache).toBe(withFuncs - 1);
+    const plainThird = await analyze({ paths: ['.'], cwd: dir, cache: false, workers: 0 });
+    expect(third.findings).toEqual(plainThird.findings);
+    expect(live(third)).not.toEqual(live(second)); // the lines moved
+  });
+
+  it('a new unexported function re-interprets only its own package; a new exported one, every package', async () => {
+    const { dir, run } = setup();
+    await run();
+    const withFuncs = await allFacts(dir, run);
+    const billing = join(dir, 'platform/billing');
+    const inBilling = readdirSync(billing).filter((n) => n.endsWith('.go') && !n.endsWith('_test.go') && /^func /m.test(readFileSync(join(billing, n), 'utf8'))).length;
+    expect(inBilling).toBeGreaterThan(1);
+    const file = join(billing, 'invoices.go');
+    writeFileSync(file, readFileSync(file, 'utf8') + '\nfunc invoiceNote() string { return "note" }\n');
+    const second = await run();
+    expect(second.summary.cache?.factsFromCache).toBe(withFuncs - inBilling);
+    const plain = await analyze({ paths: ['.'], cwd: dir, cache: false, workers: 0 });
+    expect(second.findings).toEqual(plain.findings);
+    writeFileSync(file, readFileSync(file, 'utf8') + '\nfunc InvoiceNote() string { return "note" }\n');
+    const third = await run();
+    expect(third.summary.cache?.factsFromCache).toBe(0);
     expect(third.findings).toEqual(plain.findings);
   });
 

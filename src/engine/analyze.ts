@@ -510,7 +510,7 @@ function carrierNames(files: FileIR[], kept: Set<string>): Map<string, Set<strin
 function usesKept(s: SourceFile, exported: Map<string, Set<string>>, treePackage: (path: string) => string | null, unreadable: (s: SourceFile, e: unknown) => void): boolean {
   let refs: ImportRefs;
   try {
-    refs = s.refs();
+    refs = s.refs((path) => treePackage(path) !== null);
   } catch (e) {
     unreadable(s, e);
     return false;
@@ -557,18 +557,32 @@ function interpretAll(
     if (l) l.push(fn);
     else byFile.set(fn.file, [fn]);
   }
-  const shape = cached ? hashText(TOOL_VERSION, [...adminOpeners].sort().join(','), ...program.files.map((f) => cached.cache.declHash(f) ?? declHash(f))) : '';
+  // A file's facts depend on the declarations of its own package and on what other packages' code can name of
+  // every other file (declHash), and on the ids of duplicate functions (`init#file:12`).
+  const shapeOf = (() => {
+    if (!cached) return () => '';
+    const hashes = new Map(program.files.map((f) => [f, (cached.cache.declHash(f) ?? declHash(f)).split(' ')] as const));
+    const program_ = hashText(
+      TOOL_VERSION,
+      [...adminOpeners].sort().join(','),
+      [...program.funcs.keys()].filter((id) => id.includes('#')).join('\n'),
+      ...program.files.map((f) => `${f.path} ${hashes.get(f)![1]}`),
+    );
+    const byPackage = new Map<string, string>();
+    for (const p of program.packages.values()) byPackage.set(p.key, hashText(program_, ...p.files.map((f) => `${f.path} ${hashes.get(f)![0]}`)));
+    return (f: FileIR) => byPackage.get(f.pkgKey) ?? program_;
+  })();
   const variants = new Map<FileIR, FileVariant[]>();
   const interpreted = new Set<FileIR>();
-  const stored = new Map<FileIR, { key: string; dirty: boolean }>();
+  const stored = new Map<FileIR, { key: string }>();
   const variantsOf = (file: FileIR, pkg: PackageInfo): FileVariant[] => {
     let vs = variants.get(file);
     if (vs) return vs;
     vs = [];
     const fileKey = cached?.keyOf.get(file.path);
     if (cached && fileKey) {
-      const key = hashText('facts', fileKey, shape);
-      stored.set(file, { key, dirty: false });
+      const key = hashText('facts', fileKey, shapeOf(file));
+      stored.set(file, { key });
       const hit = cached.cache.getFacts(key) as StoredVariants | undefined;
       for (const v of hit?.variants ?? []) vs.push({ queried: v.queried, facts: factsFromData(v.facts, file, pkg), problems: v.problems });
     }
@@ -606,8 +620,10 @@ function interpretAll(
         v = { queried: [...queried], facts: local, problems: failed };
         vs.push(v);
         interpreted.add(file);
+        // Written at once (again if a later round adds a variant): serialising every file's facts at the end
+        // held them all as text at the same time (+40 MB of heap on temporal).
         const st = stored.get(file);
-        if (st) st.dirty = true;
+        if (st) cached!.cache.setFacts(st.key, { variants: vs.map((x) => ({ queried: x.queried, facts: factsToData(x.facts), problems: x.problems })) } satisfies StoredVariants);
       }
       mergeFacts(facts, v.facts);
       problems.push(...v.problems);
@@ -620,19 +636,15 @@ function interpretAll(
     if (settersText(setters) === settersText(next)) break;
     setters = next;
   }
-  if (cached) {
-    for (const [file, st] of stored) {
-      if (!st.dirty) continue;
-      const data: StoredVariants = { variants: variants.get(file)!.map((v) => ({ queried: v.queried, facts: factsToData(v.facts), problems: v.problems })) };
-      cached.cache.setFacts(st.key, data);
-    }
-  }
   return { facts, fromCache: cached ? byFile.size - interpreted.size : 0 };
 }
 
-/** A hash of what a file declares (declarationsOf): equal hashes, equal inputs to other files' interpretation. */
+/**
+ * Hashes of what a file declares (declarationsOf), as seen from its own package and from others, joined by a
+ * space: equal hashes, equal inputs to other files' interpretation.
+ */
 function declHash(f: FileIR): string {
-  return hashText(JSON.stringify(declarationsOf(f)));
+  return `${hashText(JSON.stringify(declarationsOf(f, false)))} ${hashText(JSON.stringify(declarationsOf(f, true)))}`;
 }
 
 function settersText(m: Map<string, Map<number, string[]>>): string {

@@ -21,6 +21,8 @@ interface IndexEntry {
   p?: string;
   /** Prefilter seed, under the index's seedKey. */
   seed?: boolean;
+  /** Every import path of the file, and the references for those that named a package of the tree. */
+  imports?: string[];
   refs?: ImportRefs;
 }
 
@@ -33,6 +35,7 @@ export class SourceFile {
   private textValue: string | null;
   private seedValue: boolean | undefined;
   private refsValue: ImportRefs | undefined;
+  private importsValue: string[] | undefined;
   /** The text read lazily differed from the key the run was computed with (the file changed during the run). */
   stale = false;
   /** The seed or the references were computed in this run (the index has something new to keep). */
@@ -45,11 +48,12 @@ export class SourceFile {
     readonly key: string,
     text: string | null,
     private readonly host: Host,
-    known?: { seed?: boolean | undefined; refs?: ImportRefs | undefined },
+    known?: { seed?: boolean | undefined; imports?: string[] | undefined; refs?: ImportRefs | undefined },
   ) {
     this.textValue = text;
     this.seedValue = known?.seed;
     this.refsValue = known?.refs;
+    this.importsValue = known?.imports;
   }
 
   /** The file's text, read on first use when the index answered for it. Throws (a Node error) when unreadable. */
@@ -69,11 +73,21 @@ export class SourceFile {
     return this.seedValue;
   }
 
-  refs(): ImportRefs {
-    if (this.refsValue === undefined) {
-      this.refsValue = importRefs(this.text());
-      this.learnt = true;
+  /**
+   * The file's `alias.Name` references for every import path that names a package of the tree (`inTree`). Only
+   * those are collected (the standard library's `fmt.`, `errors.` and the like are most of the rest); a later run
+   * whose tree has a package more recomputes them.
+   */
+  refs(inTree: (path: string) => boolean): ImportRefs {
+    if (this.refsValue !== undefined && this.importsValue !== undefined) {
+      const considered = new Set(this.refsValue.map(([p]) => p));
+      if (this.importsValue.every((p) => considered.has(p) || !inTree(p))) return this.refsValue;
     }
+    const text = this.text();
+    const imports = importsOf(text);
+    this.importsValue = [...new Set(imports.values())];
+    this.refsValue = importRefs(text, imports, inTree);
+    this.learnt = true;
     return this.refsValue;
   }
 
@@ -81,7 +95,10 @@ export class SourceFile {
   entry(stamp: string): IndexEntry {
     const e: IndexEntry = { s: stamp, k: this.key, p: this.pkgKey };
     if (this.seedValue !== undefined) e.seed = this.seedValue;
-    if (this.refsValue !== undefined) e.refs = this.refsValue;
+    if (this.refsValue !== undefined && this.importsValue !== undefined) {
+      e.imports = this.importsValue;
+      e.refs = this.refsValue;
+    }
     return e;
   }
 
@@ -91,11 +108,12 @@ export class SourceFile {
   }
 }
 
-/** Every `alias.Name` reference of a file, per import path (read once per file; the widening only looks names up). */
-export function importRefs(text: string): ImportRefs {
+/** The `alias.Name` references of a file for the imports `wanted` keeps, per import path (names may be none). */
+export function importRefs(text: string, imports: ReadonlyMap<string, string>, wanted: (path: string) => boolean): ImportRefs {
   const out: ImportRefs = [];
   const word = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
-  for (const [alias, path] of importsOf(text)) {
+  for (const [alias, path] of imports) {
+    if (!wanted(path)) continue;
     const prefix = `${alias}.`;
     const names = new Set<string>();
     for (let i = text.indexOf(prefix); i >= 0; i = text.indexOf(prefix, i + 1)) {
@@ -105,7 +123,7 @@ export function importRefs(text: string): ImportRefs {
       while (j < text.length && word(text.charCodeAt(j))) j++;
       if (j > i + prefix.length) names.add(text.slice(i + prefix.length, j));
     }
-    if (names.size) out.push([path, [...names]]);
+    out.push([path, [...names]]);
   }
   return out;
 }
@@ -164,7 +182,7 @@ export class FileIndex {
   source(abs: string, pkgKey: string): SourceFile {
     const r = this.rel(abs);
     const e = this.known(abs);
-    if (e?.k !== undefined && e.p === pkgKey) return new SourceFile(r, abs, pkgKey, e.k, null, this.host, { seed: e.seed, refs: e.refs });
+    if (e?.k !== undefined && e.p === pkgKey) return new SourceFile(r, abs, pkgKey, e.k, null, this.host, { seed: e.seed, imports: e.imports, refs: e.refs });
     // Stamped before reading: an edit after the stamp makes the next run's stamp differ.
     this.stampOf(abs);
     const text = this.host.readFile(abs);

@@ -100,10 +100,16 @@ export function mergeFacts(into: Facts, from: Facts): void {
 }
 
 /**
- * What the interpreter reads of a file besides its function bodies: part of every file's facts key. Never reads
- * `body` (cached IR parses bodies on first access).
+ * What interpreting a file's functions can read of another file `f`: its package, imports, types, constants,
+ * variables (type and initialiser) and function signatures; for a file of another package (`forOtherPackages`),
+ * without its unexported plain functions, which Go code there cannot name. Part of every file's facts key.
+ * Positions that only `f`'s own facts use are left out (a function's span, a variable's line: an edit that moves
+ * them does not re-interpret the rest of the program; a function id that embeds a line is covered separately).
+ * Never reads `body` (cached IR parses bodies on first access).
  */
-export function declarationsOf(f: FileIR): unknown {
-  const funcs = f.funcs.map((d) => [d.name, d.recvType, d.recvName, d.params, d.results, d.resultNames, d.loc]);
-  return [f.path, f.pkgName, f.pkgKey, f.imports, f.types, f.consts, f.vars, funcs];
+export function declarationsOf(f: FileIR, forOtherPackages: boolean): unknown {
+  const visible = forOtherPackages ? f.funcs.filter((d) => d.recvType !== null || /^\p{Lu}/u.test(d.name)) : f.funcs;
+  const funcs = visible.map((d) => [d.name, d.recvType, d.recvName, d.params, d.results, d.resultNames]);
+  const vars = Object.entries(f.vars).map(([n, v]) => [n, v.t, v.v]);
+  return [f.path, f.pkgName, f.pkgKey, f.imports, f.types, f.consts, vars, funcs];
 }

@@ -618,10 +618,12 @@ export class Interpreter {
       try {
         const savedFrame = this.frame;
         const savedScope = this.scope;
-        // Evaluate in the const's own package, with no locals in scope.
-        const owner = [...pkg.funcs.values()][0];
-        if (owner && pkg !== this.frame.owner.pkg) this.frame = { ...this.frame, owner: { ...owner, file: c.file } };
-        else this.frame = { ...this.frame, owner: { ...this.frame.owner, file: c.file } };
+        // Evaluate in the const's own package and file, with no locals in scope (as package var initialisers are).
+        const owner: FuncInfo =
+          pkg === this.frame.owner.pkg
+            ? { ...this.frame.owner, file: c.file }
+            : { id: `${pkg.key}.<consts>`, name: '<package consts>', pkg, file: c.file, decl: { params: [], results: [], resultNames: [], body: [], loc: [1, 1, 1, 1], name: '<consts>', recvType: null, recvName: '' } };
+        this.frame = { ...this.frame, owner };
         this.scope = new Scope(null);
         const r = this.eval(c.e);
         this.frame = savedFrame;
