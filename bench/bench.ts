@@ -11,7 +11,9 @@
 //                  records replays);
 //   - warm-engine: the same, with replay records (replay-*.json) removed before each run: the engine's own
 //                  whole-run cache path (reads and hashes every file);
-//   - pre-commit:  `rlscov pre-commit FILE` (or `scan --only-files FILE`) after one file was changed, with the cache;
+//   - pre-commit:  `rlscov pre-commit FILE` (or `scan --only-files FILE`) after a comment line was appended to FILE,
+//                  with the cache;
+//   - pre-commit-api: the same after an exported function was appended (a declaration change);
 //   - plain:       the reference configuration: no cache, no worker threads, no prefilter (whichever of these the
 //                  CLI knows), run once.
 // It reports wall time, user+sys CPU time and peak RSS of the child (GNU time when present), files/s and MB/s over
@@ -63,7 +65,8 @@ Trees: the synthetic forks (--sizes) plus every DIR given and every path in RLSC
                       first run always counts)
   --timeout S         kill a run after S seconds (default 900)
   --seed S            generator seed (default 1)
-  --skip LIST         measurements to leave out: startup,walk,ast-grep,cold,first,warm,warm-engine,pre-commit,plain
+  --skip LIST         measurements to leave out: startup,walk,ast-grep,cold,first,warm,warm-engine,pre-commit,
+                      pre-commit-api,plain
   --ast-grep-threads N  pass -j N to ast-grep (default: its own choice)
   --rlscov PATH       the rlscov entry point to time (default dist/src/cli/bin.js of this checkout)
   --synth-dir DIR     generate the synthetic forks here and keep them (reused when already generated)
@@ -391,8 +394,8 @@ function detectCaps(bin: string): Caps {
 // ---------------------------------------------------------------------------------------------------------------
 // One tree.
 
-type Mode = 'walk' | 'ast-grep' | 'cold' | 'first' | 'warm' | 'warm-engine' | 'pre-commit' | 'plain';
-const MODES: Mode[] = ['walk', 'ast-grep', 'cold', 'first', 'warm', 'warm-engine', 'pre-commit', 'plain'];
+type Mode = 'walk' | 'ast-grep' | 'cold' | 'first' | 'warm' | 'warm-engine' | 'pre-commit' | 'pre-commit-api' | 'plain';
+const MODES: Mode[] = ['walk', 'ast-grep', 'cold', 'first', 'warm', 'warm-engine', 'pre-commit', 'pre-commit-api', 'plain'];
 const MODE_LABEL: Record<Mode, string> = {
   walk: 'go/parser walk (baseline)',
   'ast-grep': 'ast-grep, one rule',
@@ -401,6 +404,7 @@ const MODE_LABEL: Record<Mode, string> = {
   warm: 'rlscov warm (unchanged tree, cache)',
   'warm-engine': 'rlscov warm, replay records removed',
   'pre-commit': 'rlscov pre-commit (1 file changed, cache)',
+  'pre-commit-api': 'rlscov pre-commit, exported function added',
   plain: 'rlscov plain (no cache/workers/prefilter)',
 };
 
@@ -533,7 +537,7 @@ async function benchTree(ctx: Ctx, path: string, name: string, synthetic: number
 
   // 1. Plain reference run (single-threaded, uncached, unfiltered).
   const plainSame = plainArgs.join('\0') === coldArgs.join('\0');
-  if (want('plain') || want('cold') || want('warm') || want('warm-engine') || want('pre-commit') || want('first')) {
+  if (want('plain') || want('cold') || want('warm') || want('warm-engine') || want('pre-commit') || want('pre-commit-api') || want('first')) {
     for (let i = 0; i < Math.max(1, o.plainRuns); i++) {
       clearCache();
       const f = await runScan('plain', plainArgs, plainEnv);
@@ -594,7 +598,7 @@ async function benchTree(ctx: Ctx, path: string, name: string, synthetic: number
   const cacheWritten = (): boolean => (existsSync(cacheDir) && readdirSync(cacheDir).length > 0) || existsSync(join(path, '.rlscov-cache'));
   const warmArgs = scanArgs(cacheArgs);
   let primed = false;
-  if (want('first') || want('warm') || want('warm-engine') || want('pre-commit')) {
+  if (want('first') || want('warm') || want('warm-engine') || want('pre-commit') || want('pre-commit-api')) {
     clearCache();
     const f = await runScan('first', warmArgs, env);
     if (f) {
@@ -620,39 +624,46 @@ async function benchTree(ctx: Ctx, path: string, name: string, synthetic: number
     }
   }
 
-  // 4. Pre-commit: change one file (append a comment line, so no finding moves), run on it, restore it.
-  if (primed && want('pre-commit') && caps.preCommit) {
-    const file = pickPreCommitFile(path, reference, siteFiles);
-    if (!file) t.notes.push('pre-commit: no Go file found to change');
-    else {
-      t.preCommitFile = file;
-      const abs = join(path, file);
-      const original = readFileSync(abs);
-      restoreOnExit = (): void => writeFileSync(abs, original);
-      try {
-        let n = 0;
-        while (!failed.has('pre-commit') && !enough('pre-commit')) {
-          writeFileSync(abs, original);
-          appendFileSync(abs, `\n// rlscov bench: edit ${++n}\n`);
-          const args = caps.preCommit === 'pre-commit'
-            ? [o.rlscov, 'pre-commit', file, '--format', 'text', ...cacheArgs]
-            : [o.rlscov, 'scan', '.', '--format', 'text', '--only-files', file, ...cacheArgs];
-          const outFile = join(outDir, 'pre-commit.txt');
-          const s = await measure(process.execPath, args, { cwd: path, env, stdoutFile: outFile, timeout: o.timeout });
-          add('pre-commit', s);
-          if (!ok(s)) {
-            failed.add('pre-commit');
-            t.notes.push(`pre-commit run failed (${describeFailure(s)})`);
-            break;
-          }
-          const got = findingsFromText(outFile);
-          log(`  pre-commit ${sec(s.wall)} s wall, ${sec(s.cpu)} s cpu, ${mb(s.rssMB)} MB, ${got.length} findings in ${file}`);
-          check('pre-commit', got.filter((g) => g.file === file), file);
+  // 4. Pre-commit: change one file, run on it, restore it. Both edits go at the end, so no finding moves:
+  //    - pre-commit: a comment line (the file is parsed and interpreted again, the rest comes from the cache);
+  //    - pre-commit-api: an exported function (a declaration other packages can name: every file is interpreted
+  //      again, from cached IR).
+  const edits: Array<[Mode, (n: number) => string]> = [
+    ['pre-commit', (n) => `\n// rlscov bench: edit ${n}\n`],
+    ['pre-commit-api', (n) => `\nfunc RlscovBenchEdit${n}() {}\n`],
+  ];
+  const preCommitFile = primed && caps.preCommit && (want('pre-commit') || want('pre-commit-api')) ? pickPreCommitFile(path, reference, siteFiles) : null;
+  if (primed && caps.preCommit && (want('pre-commit') || want('pre-commit-api')) && !preCommitFile) t.notes.push('pre-commit: no Go file found to change');
+  for (const [mode, edit] of edits) {
+    if (!preCommitFile || !want(mode)) continue;
+    const file = preCommitFile;
+    t.preCommitFile = file;
+    const abs = join(path, file);
+    const original = readFileSync(abs);
+    restoreOnExit = (): void => writeFileSync(abs, original);
+    try {
+      let n = 0;
+      while (!failed.has(mode) && !enough(mode)) {
+        writeFileSync(abs, original);
+        appendFileSync(abs, edit(++n));
+        const args = caps.preCommit === 'pre-commit'
+          ? [o.rlscov, 'pre-commit', file, '--format', 'text', ...cacheArgs]
+          : [o.rlscov, 'scan', '.', '--format', 'text', '--only-files', file, ...cacheArgs];
+        const outFile = join(outDir, `${mode}.txt`);
+        const s = await measure(process.execPath, args, { cwd: path, env, stdoutFile: outFile, timeout: o.timeout });
+        add(mode, s);
+        if (!ok(s)) {
+          failed.add(mode);
+          t.notes.push(`${mode} run failed (${describeFailure(s)})`);
+          break;
         }
-      } finally {
-        restoreOnExit();
-        restoreOnExit = null;
+        const got = findingsFromText(outFile);
+        log(`  ${mode} ${sec(s.wall)} s wall, ${sec(s.cpu)} s cpu, ${mb(s.rssMB)} MB, ${got.length} findings in ${file}`);
+        check(mode, got.filter((g) => g.file === file), file);
       }
+    } finally {
+      restoreOnExit();
+      restoreOnExit = null;
     }
   }
   clearCache();
@@ -705,8 +716,8 @@ function treeTable(t: TreeResult): string {
   for (const m of MODES) {
     const s = t.stats[m];
     if (!s) continue;
-    const fps = t.files !== null && m !== 'pre-commit' ? int(Math.round(t.files / s.wall)) : '–';
-    const mbs = t.bytes !== null && m !== 'pre-commit' ? (t.bytes / 1e6 / s.wall).toFixed(1) : '–';
+    const fps = t.files !== null && !m.startsWith('pre-commit') ? int(Math.round(t.files / s.wall)) : '–';
+    const mbs = t.bytes !== null && !m.startsWith('pre-commit') ? (t.bytes / 1e6 / s.wall).toFixed(1) : '–';
     const vsAg = ag !== null && m !== 'ast-grep' ? ratio(ag / s.wall) : '–';
     rows.push(`| ${MODE_LABEL[m]} | ${s.runs} | ${sec(s.wall)} s | ${sec(s.wallMin)} – ${sec(s.wallMax)} | ${sec(s.cpu)} s | ${mb(s.rssMB)} | ${fps} | ${mbs} | ${base ? ratio(s.wall / base) : '–'} | ${vsAg} |`);
   }
@@ -727,7 +738,7 @@ function targets(t: TreeResult): string[] {
   if (base && warm) out.push(`warm ≤ 0.5× go/parser: ${ratio(warm / base)} — ${mark(warm / base <= 0.5)}`);
   if (warm && t.files !== null && t.files <= 3500) out.push(`warm < 0.3 s (${int(t.files)} files): ${sec(warm)} s — ${mark(warm < 0.3)}`);
   if (pre) out.push(`pre-commit < 0.3 s: ${sec(pre)} s — ${mark(pre < 0.3)}`);
-  const rss = Math.max(...(['cold', 'first', 'warm', 'warm-engine', 'pre-commit'] as Mode[]).map((m) => t.stats[m]?.rssMB ?? 0));
+  const rss = Math.max(...(['cold', 'first', 'warm', 'warm-engine', 'pre-commit', 'pre-commit-api'] as Mode[]).map((m) => t.stats[m]?.rssMB ?? 0));
   if (rss) out.push(`peak RSS < 300 MB (optimised runs): ${mb(rss)} MB — ${mark(rss < 300)}`);
   return out;
 }
@@ -793,7 +804,7 @@ function report(o: Options, caps: Caps, trees: TreeResult[], machine: Record<str
     lines.push(treeTable(t), '');
     const tg = targets(t);
     if (tg.length) lines.push('Targets (issue 5): ' + tg.join('; ') + '.', '');
-    if (t.preCommitFile) lines.push(`Pre-commit file: \`${t.preCommitFile}\` (a comment line appended before each run, restored after).`, '');
+    if (t.preCommitFile) lines.push(`Pre-commit file: \`${t.preCommitFile}\` (a comment line, or for pre-commit-api an exported function, appended before each run; restored after).`, '');
     lines.push(t.mismatches.length ? `**Findings check FAILED** (${t.mismatches.length} run(s) differ from the reference):\n\n\`\`\`\n${t.mismatches.join('\n')}\n\`\`\`` : `Findings check: every rlscov run gave the same ${t.findings ?? '?'} findings as the reference run.`, '');
     for (const n of t.notes) lines.push(`- note: ${n}`);
     if (t.notes.length) lines.push('');
