@@ -528,22 +528,28 @@ function usesKept(s: SourceFile, exported: Map<string, Set<string>>, treePackage
  * settersText of that function's summary): the same lookups giving the same answers give the same facts.
  */
 interface FileVariant {
+  /** Setter summaries looked up: function id -> settersText of its summary ('' for none). */
   queried: Array<[string, string]>;
+  /** Declarations of other packages looked up: dependency name -> digest (see interpretAll). */
+  deps: Array<[string, string]>;
   facts: Facts;
   problems: FileProblem[];
 }
 
-/** A file's variants in the cache, under its text and the program's declarations. */
+/** A file's variants in the cache, under its text and its own package's declarations. */
 interface StoredVariants {
-  variants: Array<{ queried: Array<[string, string]>; facts: FileFactsData; problems: FileProblem[] }>;
+  variants: Array<{ queried: Array<[string, string]>; deps: Array<[string, string]>; facts: FileFactsData; problems: FileProblem[] }>;
 }
 
 /**
  * Pass 1 over the whole program: each file's functions are interpreted into facts of their own, merged in
- * program order. A file is interpreted again in a later round only when a setter summary it looked up changed;
- * with the cache, a file's facts are read back when its text, the program's declarations (every file's types,
- * signatures, constants and variables) and the admin openers are what they were and its lookups still answer
- * the same: a body-only edit re-interprets only the edited file.
+ * program order. What a file's facts depend on besides its own text and its own package's declarations is
+ * recorded while it is interpreted: the setter summaries it looked up, and every lookup into other packages
+ * (import paths resolved, named types, functions by id, interface implementations; a package it reached counts
+ * with everything code elsewhere can name of it). A file is interpreted again in a later round only when a
+ * setter summary it looked up changed; with the cache, its facts are read back while all of these still answer
+ * the same. An edit inside function bodies re-interprets only the edited file; a declaration change re-interprets
+ * its package and the files that looked into it.
  */
 function interpretAll(
   program: Program,
@@ -557,21 +563,53 @@ function interpretAll(
     if (l) l.push(fn);
     else byFile.set(fn.file, [fn]);
   }
-  // A file's facts depend on the declarations of its own package and on what other packages' code can name of
-  // every other file (declHash), and on the ids of duplicate functions (`init#file:12`).
-  const shapeOf = (() => {
-    if (!cached) return () => '';
-    const hashes = new Map(program.files.map((f) => [f, (cached.cache.declHash(f) ?? declHash(f)).split(' ')] as const));
-    const program_ = hashText(
-      TOOL_VERSION,
-      [...adminOpeners].sort().join(','),
-      [...program.funcs.keys()].filter((id) => id.includes('#')).join('\n'),
-      ...program.files.map((f) => `${f.path} ${hashes.get(f)![1]}`),
-    );
-    const byPackage = new Map<string, string>();
-    for (const p of program.packages.values()) byPackage.set(p.key, hashText(program_, ...p.files.map((f) => `${f.path} ${hashes.get(f)![0]}`)));
-    return (f: FileIR) => byPackage.get(f.pkgKey) ?? program_;
-  })();
+  // Keys and digests: a file's entry is keyed by its text and its own package's full declarations (and the tool,
+  // the admin openers and the ids of duplicate functions, which embed a line: `init#file:12`); variants are
+  // checked against the digests of what they looked up in other packages.
+  const hashes = new Map<FileIR, string[]>();
+  const hashesOf = (f: FileIR): string[] => {
+    let h = hashes.get(f);
+    if (!h) hashes.set(f, (h = (cached?.cache.declHash(f) ?? declHash(f)).split(' ')));
+    return h;
+  };
+  const base = cached ? hashText(TOOL_VERSION, [...adminOpeners].sort().join(','), [...program.funcs.keys()].filter((id) => id.includes('#')).join('\n')) : '';
+  const packageKey = new Map<string, string>();
+  const entryKey = (file: FileIR, fileKey: string): string => {
+    let k = packageKey.get(file.pkgKey);
+    if (k === undefined) {
+      const pkg = program.packages.get(file.pkgKey);
+      packageKey.set(file.pkgKey, (k = hashText(base, ...(pkg?.files ?? [file]).map((f) => `${f.path} ${hashesOf(f)[0]}`))));
+    }
+    return hashText('facts', fileKey, k);
+  };
+  const digests = new Map<string, string>();
+  const digestOf = (dep: string): string => {
+    let d = digests.get(dep);
+    if (d !== undefined) return d;
+    const arg = dep.slice(2);
+    switch (dep[0]) {
+      case 'i':
+        d = program.packageForImport(arg)?.key ?? '';
+        break;
+      case 't':
+        d = program.typeDecl(arg)?.pkg.key ?? '';
+        break;
+      case 'p': {
+        const pkg = program.packages.get(arg);
+        d = pkg ? hashText(...pkg.files.map((f) => `${f.path} ${hashesOf(f)[1]}`)) : '';
+        break;
+      }
+      case 'f': {
+        const f = program.funcs.get(arg);
+        d = f ? JSON.stringify([f.pkg.key, f.name, f.decl.params, f.decl.results, f.decl.resultNames]) : '';
+        break;
+      }
+      default:
+        d = program.implementationsDigest(arg);
+    }
+    digests.set(dep, d);
+    return d;
+  };
   const variants = new Map<FileIR, FileVariant[]>();
   const interpreted = new Set<FileIR>();
   const stored = new Map<FileIR, { key: string }>();
@@ -581,10 +619,13 @@ function interpretAll(
     vs = [];
     const fileKey = cached?.keyOf.get(file.path);
     if (cached && fileKey) {
-      const key = hashText('facts', fileKey, shapeOf(file));
+      const key = entryKey(file, fileKey);
       stored.set(file, { key });
       const hit = cached.cache.getFacts(key) as StoredVariants | undefined;
-      for (const v of hit?.variants ?? []) vs.push({ queried: v.queried, facts: factsFromData(v.facts, file, pkg), problems: v.problems });
+      for (const v of hit?.variants ?? []) {
+        // Only variants whose lookups into other packages still answer the same.
+        if (Array.isArray(v.deps) && v.deps.every(([dep, d]) => digestOf(dep) === d)) vs.push({ queried: v.queried, deps: v.deps, facts: factsFromData(v.facts, file, pkg), problems: v.problems });
+      }
     }
     variants.set(file, vs);
     return vs;
@@ -608,22 +649,39 @@ function interpretAll(
         const local = emptyFacts();
         const queried = new Map<string, string>();
         const lookup = { get: (id: string) => (queried.set(id, answer(id)), current.get(id)) };
+        const deps = new Set<string>();
+        program.observer = {
+          imported: (path, p) => {
+            deps.add(`i:${path}`);
+            if (p) deps.add(`p:${p.key}`);
+          },
+          typeDecl: (canonical, p) => {
+            deps.add(`t:${canonical}`);
+            if (p) deps.add(`p:${p.key}`);
+          },
+          func: (id) => deps.add(`f:${id}`),
+          implementations: (m) => deps.add(`m:${m}`),
+        };
         const interp = new Interpreter(program, local, { adminOpeners }, lookup);
         const failed: FileProblem[] = [];
-        for (const fn of fns) {
-          try {
-            interp.run(fn);
-          } catch (e) {
-            if (!failed.length) failed.push({ file: fn.file.path, line: fn.decl.loc[0], message: `internal error analysing ${fn.name}: ${(e as Error).message}; other functions were analysed` });
+        try {
+          for (const fn of fns) {
+            try {
+              interp.run(fn);
+            } catch (e) {
+              if (!failed.length) failed.push({ file: fn.file.path, line: fn.decl.loc[0], message: `internal error analysing ${fn.name}: ${(e as Error).message}; other functions were analysed` });
+            }
           }
+        } finally {
+          program.observer = null;
         }
-        v = { queried: [...queried], facts: local, problems: failed };
+        v = { queried: [...queried], deps: [...deps].sort().map((dep) => [dep, digestOf(dep)]), facts: local, problems: failed };
         vs.push(v);
         interpreted.add(file);
         // Written at once (again if a later round adds a variant): serialising every file's facts at the end
         // held them all as text at the same time (+40 MB of heap on temporal).
         const st = stored.get(file);
-        if (st) cached!.cache.setFacts(st.key, { variants: vs.map((x) => ({ queried: x.queried, facts: factsToData(x.facts), problems: x.problems })) } satisfies StoredVariants);
+        if (st) cached!.cache.setFacts(st.key, { variants: vs.map((x) => ({ queried: x.queried, deps: x.deps, facts: factsToData(x.facts), problems: x.problems })) } satisfies StoredVariants);
       }
       mergeFacts(facts, v.facts);
       problems.push(...v.problems);

@@ -1146,7 +1146,7 @@ export class Interpreter {
           const params = lit.f.params.map((p, j) => ({ vals: [{ t: 'cb', fn: calleeId, k, j, callee: calleeName, type: p.type, settings: [] } as Val] }));
           this.runLit(v.id, params);
         } else if (v.t === 'fnref') {
-          const target = this.program.funcs.get(v.fn);
+          const target = this.program.func(v.fn);
           if (!target) continue;
           // A function or method value handed over: called by the callee with its k-th parameter's arguments.
           this.recordCall(
@@ -1181,7 +1181,7 @@ export class Interpreter {
         this.scope.vars.delete(recvVar);
       } else if (v.t === 'fnlit') this.runLit(v.id, a);
       else if (v.t === 'fnref') {
-        const fn = this.program.funcs.get(v.fn);
+        const fn = this.program.func(v.fn);
         if (fn) results.push(this.callInTree(e, fn, a));
       } else if (v.t === 'param') {
         const key = `${v.fn}#${v.i}`;

@@ -45,10 +45,23 @@ export function importedPackageKey(path: string, keys: Iterable<string>): string
   return found;
 }
 
+/**
+ * Told of every lookup into the program's declarations made while it is set: what one file's interpretation
+ * depends on besides its own package (the engine keys cached facts by it).
+ */
+export interface ProgramObserver {
+  imported(path: string, pkg: PackageInfo | null): void;
+  typeDecl(canonical: string, pkg: PackageInfo | null): void;
+  func(id: string, f: FuncInfo | undefined): void;
+  implementations(method: string): void;
+}
+
 export class Program {
   readonly packages = new Map<string, PackageInfo>();
   readonly funcs = new Map<string, FuncInfo>();
   private importCache = new Map<string, PackageInfo | null>();
+  /** See ProgramObserver; null outside an interpretation that records its dependencies. */
+  observer: ProgramObserver | null = null;
 
   constructor(readonly files: FileIR[]) {
     for (const f of files) {
@@ -77,12 +90,21 @@ export class Program {
 
   /** The package of the tree an import path names, if any (see importedPackageKey). */
   packageForImport(path: string): PackageInfo | null {
-    const hit = this.importCache.get(path);
-    if (hit !== undefined) return hit;
-    const key = importedPackageKey(path, this.packages.keys());
-    const found = key === null ? null : this.packages.get(key)!;
-    this.importCache.set(path, found);
+    let found = this.importCache.get(path);
+    if (found === undefined) {
+      const key = importedPackageKey(path, this.packages.keys());
+      found = key === null ? null : this.packages.get(key)!;
+      this.importCache.set(path, found);
+    }
+    this.observer?.imported(path, found);
     return found;
+  }
+
+  /** A function of the tree by id (observed: see ProgramObserver). */
+  func(id: string): FuncInfo | undefined {
+    const f = this.funcs.get(id);
+    this.observer?.func(id, f);
+    return f;
   }
 
   /** A named type of the tree from its canonical name (`pkgKey.Name`, pointer stripped). */
@@ -91,9 +113,16 @@ export class Program {
   typeDecl(canonical: string): { pkg: PackageInfo; name: string; decl: TypeDeclIR } | null {
     let hit = this.typeDecls.get(canonical);
     if (hit === undefined) {
-      hit = this.lookupTypeDecl(canonical);
+      const observer = this.observer;
+      this.observer = null; // the lookup's own import resolution is part of this answer
+      try {
+        hit = this.lookupTypeDecl(canonical);
+      } finally {
+        this.observer = observer;
+      }
       this.typeDecls.set(canonical, hit);
     }
+    this.observer?.typeDecl(canonical, hit?.pkg ?? null);
     return hit;
   }
 
@@ -138,6 +167,15 @@ export class Program {
     const td = this.typeDecl(typeName);
     const wanted = td?.decl.methods;
     if (!td || !wanted?.includes(m)) return [];
+    this.observer?.implementations(m);
+    const { methodSets, byMethodName } = this.methodIndex();
+    return (byMethodName.get(m) ?? []).filter((f) => {
+      const set = methodSets.get(`${f.pkg.key}.${f.decl.recvType}`);
+      return !!set && wanted.every((w) => set.has(w));
+    });
+  }
+
+  private methodIndex(): { methodSets: Map<string, Set<string>>; byMethodName: Map<string, FuncInfo[]> } {
     if (!this.methodSets || !this.byMethodName) {
       this.methodSets = new Map();
       this.byMethodName = new Map();
@@ -150,10 +188,16 @@ export class Program {
         this.byMethodName.get(f.decl.name)!.push(f);
       }
     }
-    return (this.byMethodName.get(m) ?? []).filter((f) => {
-      const set = this.methodSets!.get(`${f.pkg.key}.${f.decl.recvType}`);
-      return !!set && wanted.every((w) => set.has(w));
-    });
+    return { methodSets: this.methodSets, byMethodName: this.byMethodName };
+  }
+
+  /**
+   * What `implementations(…, m)` can answer from: every method named `m` with its receiver's method set. Equal
+   * digests, equal answers for every interface.
+   */
+  implementationsDigest(m: string): string {
+    const { methodSets, byMethodName } = this.methodIndex();
+    return (byMethodName.get(m) ?? []).map((f) => `${f.id}:${[...(methodSets.get(`${f.pkg.key}.${f.decl.recvType}`) ?? [])].sort().join(',')}`).join('\n');
   }
 
   /** Method `m` of a named type (following embedded fields). */
