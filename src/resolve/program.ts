@@ -192,12 +192,14 @@ export class Program {
   }
 
   /**
-   * What `implementations(…, m)` can answer from: every method named `m` with its receiver's method set. Equal
-   * digests, equal answers for every interface.
+   * What `implementations(…, m)` can answer from: every method named `m` with its receiver's method set and its
+   * signature. Equal digests, equal answers (and equal callees) for every interface.
    */
   implementationsDigest(m: string): string {
     const { methodSets, byMethodName } = this.methodIndex();
-    return (byMethodName.get(m) ?? []).map((f) => `${f.id}:${[...(methodSets.get(`${f.pkg.key}.${f.decl.recvType}`) ?? [])].sort().join(',')}`).join('\n');
+    return (byMethodName.get(m) ?? [])
+      .map((f) => JSON.stringify([f.id, [...(methodSets.get(`${f.pkg.key}.${f.decl.recvType}`) ?? [])].sort(), f.decl.params, f.decl.results, f.decl.resultNames]))
+      .join('\n');
   }
 
   /** Method `m` of a named type (following embedded fields). */
