@@ -35,7 +35,7 @@ export interface Host {
 /**
  * A path's stat stamp: `-` when absent, `!CODE` when it cannot be stat'ed, else type, size, mtime, ctime and inode
  * (what make, git's index and ESLint's metadata cache compare). A directory's stamp changes when its entries do.
- * A stamp whose mtime is not clearly older than the time it was taken proves nothing (see stampMtime): the file
+ * A stamp whose times are not clearly older than the time it was taken proves nothing (see stampTime): the file
  * may change again within the same timestamp tick.
  */
 export function statStamp(abs: string): string {
@@ -49,10 +49,15 @@ export function statStamp(abs: string): string {
   return `${s.isDirectory() ? 'd' : 'f'}${s.size}:${s.mtimeMs}:${s.ctimeMs}:${s.ino}`;
 }
 
-/** The mtime (ms since the epoch) a statStamp records, or null for an absent or unreadable path. */
-export function stampMtime(stamp: string): number | null {
+/**
+ * The later of the mtime and ctime (ms since the epoch) a statStamp records, or null for an absent or unreadable
+ * path: when the path's content last changed, or was put in place (a copy that keeps an old mtime, `cp -p`,
+ * `tar x`, still gets a new ctime).
+ */
+export function stampTime(stamp: string): number | null {
   if (stamp[0] !== 'd' && stamp[0] !== 'f') return null;
-  return Number(stamp.split(':')[1]);
+  const [, mtime, ctime] = stamp.split(':');
+  return Math.max(Number(mtime), Number(ctime));
 }
 
 /** How much older than the run's start a stamp's mtime must be to be trusted by a later run. */

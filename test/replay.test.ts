@@ -22,26 +22,24 @@ interface Run {
   recorded: boolean;
 }
 
+/**
+ * A clock ten seconds ahead: the files a test writes count as untouched for a while (a run's inputs modified
+ * within two seconds of its start are never recorded), without waiting.
+ */
+const later = (): number => Date.now() + 10_000;
+
 /** `rlscov ...argv` in `cwd` as bin.ts runs it (replay first, else main with a recorder). */
-async function rlscov(argv: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
+async function rlscov(argv: string[], cwd: string, env: Record<string, string> = {}, clock: () => number = later): Promise<Run> {
   let stdout = '';
   let stderr = '';
   const io = { stdout: (s: string) => void (stdout += s), stderr: (s: string) => void (stderr += s), cwd, isTTY: false, env: { NO_COLOR: '1', ...env } };
-  const r = await runWithReplay(argv, io, nodeHost, (recorder) => main(argv, { ...io, replay: recorder }));
+  const r = await runWithReplay(argv, io, nodeHost, (recorder) => main(argv, { ...io, replay: recorder }), clock);
   return { ...r, stdout, stderr };
-}
-
-/** Sets every file's and directory's mtime a minute back: a tree nobody has touched for a while. */
-function age(dir: string): void {
-  const past = new Date(Date.now() - 60_000);
-  for (const rel of readdirSync(dir, { recursive: true }) as string[]) utimesSync(join(dir, rel), past, past);
-  utimesSync(dir, past, past);
 }
 
 function setup(): { dir: string; cache: string[] } {
   const dir = tempDir('rlscov-replay-tree-');
   cpSync(SAMPLE, dir, { recursive: true });
-  age(dir);
   return { dir, cache: ['--cache-dir', tempDir('rlscov-replay-cache-')] };
 }
 
@@ -110,17 +108,17 @@ describe('replay of an unchanged run', () => {
     expect((await rlscov(['scan', '.', ...cache, '--write-baseline', join(tempDir('rlscov-replay-bl-'), 'b.json')], dir)).recorded).toBe(false);
     expect((await rlscov(['scan', 'no-such-dir', ...cache], dir))).toMatchObject({ code: 2, recorded: false });
     expect((await rlscov(['rules'], dir)).recorded).toBe(false);
-    // A tree edited a moment ago: a stamp taken within a timestamp tick of an edit proves nothing.
+    // A tree edited a moment ago (on the real clock): a stamp taken within a timestamp tick of an edit proves
+    // nothing.
     writeFileSync(join(dir, 'platform/billing/extra.go'), 'package billing\n');
-    expect((await rlscov(['scan', '.', ...cache], dir)).recorded).toBe(false);
-    expect((await rlscov(['scan', '.', ...cache], dir)).replayed).toBe(false);
+    expect((await rlscov(['scan', '.', ...cache], dir, {}, Date.now)).recorded).toBe(false);
+    expect((await rlscov(['scan', '.', ...cache], dir, {}, Date.now)).replayed).toBe(false);
   });
 
   it('follows a baseline file and rewrites --output files', async () => {
     const { dir, cache } = setup();
     const bl = join(tempDir('rlscov-replay-bl-'), 'baseline.json');
     await rlscov(['scan', '.', ...cache, '--write-baseline', bl], dir);
-    utimesSync(bl, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
     const out = join(tempDir('rlscov-replay-out-'), 'report.sarif');
     const argv = ['scan', '.', ...cache, '--baseline', bl, '--format', 'sarif', '--output', out];
     const first = await rlscov(argv, dir);

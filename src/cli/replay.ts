@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CACHE_FORMAT, defaultCacheDir } from '../cache/cache.js';
-import { RACY_STAMP_MS, stampMtime, statStamp as stampOf, type GlobFs, type Host } from '../host.js';
+import { RACY_STAMP_MS, stampTime, statStamp as stampOf, type GlobFs, type Host } from '../host.js';
 import { TOOL_VERSION } from '../version.js';
 
 /** What a recorded run printed and wrote. */
@@ -137,6 +137,8 @@ export async function runWithReplay(
   io: ReplayStreams,
   base: Host,
   run: (recorder: RunRecorder) => Promise<number>,
+  /** The wall clock (tests move it instead of waiting out the two-second rule). */
+  now: () => number = Date.now,
 ): Promise<{ code: number; replayed: boolean; recorded: boolean }> {
   const t0 = performance.now();
   const replay = findReplay(argv, io);
@@ -148,7 +150,7 @@ export async function runWithReplay(
     }
     return { code: replay.output.exit, replayed: true, recorded: false };
   }
-  const recorder = new RunRecorder(argv, io, base);
+  const recorder = new RunRecorder(argv, io, base, now());
   const code = await run(recorder);
   return { code, replayed: false, recorded: recorder.save(code) };
 }
@@ -208,7 +210,7 @@ export class RunRecorder {
     const paths = [...this.stamps.keys()];
     const stamps = [...this.stamps.values()];
     for (let i = 0; i < paths.length; i++) {
-      const m = stampMtime(stamps[i]!);
+      const m = stampTime(stamps[i]!);
       if (m !== null && m > this.startedAt - RACY_STAMP_MS) return false; // too recent to trust its stamp
       if (stampOf(paths[i]!) !== stamps[i]) return false; // changed while the run read it
     }

@@ -34,6 +34,11 @@ export interface AnalyzeDeps {
   env?: Record<string, string | undefined>;
   /** Where RLSCOV_TIMING=1 writes its stage times (the CLI passes stderr). */
   timingSink?: (line: string) => void;
+  /**
+   * The wall clock (ms since the epoch; default Date.now). Stamps of files modified within two seconds of a run's
+   * start are never trusted later: tests move the clock instead of waiting.
+   */
+  now?: () => number;
 }
 
 /**
@@ -73,7 +78,7 @@ function stageTimer(sink: ((line: string) => void) | null): StageTimer {
 }
 
 export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Promise<RunResult> {
-  const startedAt = Date.now();
+  const startedAt = (deps.now ?? Date.now)();
   const host = deps.host ?? nodeHost;
   const stage = stageTimer(deps.env?.['RLSCOV_TIMING'] && deps.timingSink ? deps.timingSink : null);
   const cwd = opts.cwd;
@@ -185,7 +190,11 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   // Resolve.
   stage.mark('interpret');
   const program = new Program(files.sort((a, b) => a.path.localeCompare(b.path)));
-  const { facts, fromCache: factsFromCache } = interpretAll(program, adminOpeners, fileErrors, cache ? { cache, keyOf: new Map(sources.map((s) => [s.rel, s.key])) } : null);
+  // A file that changed or vanished while this run read it (stale) has no valid key: nothing computed from it is
+  // cached, and neither is the run's result (its key was computed before).
+  const unstable = sources.some((s) => s.stale);
+  const keyOf = new Map(sources.filter((s) => !s.stale).map((s) => [s.rel, s.key]));
+  const { facts, fromCache: factsFromCache } = interpretAll(program, adminOpeners, fileErrors, cache ? { cache, keyOf } : null);
   stage.mark('solve');
   const needs = makeNeeds(catalog);
   const solver = new Solver(program, facts, { wrappers, defaultSetting, needs });
@@ -250,7 +259,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
     stage.mark('cache-save');
     const sql = sqlClassifications();
     if (sql.added > sqlSeen) cache.writeSide('sql', sql.entries);
-    if (!databaseUrl) cache.setLastRun(runKey, result);
+    if (!databaseUrl && !unstable) cache.setLastRun(runKey, result);
     index.save(sources);
     cache.save();
   }

@@ -6,7 +6,7 @@
 // of the run that read it (RACY_STAMP_MS), so an edit within one timestamp tick of a read is never missed.
 import { hashText, type FactsCache } from '../cache/cache.js';
 import { importsOf } from '../discover/prefilter.js';
-import { RACY_STAMP_MS, stampMtime, type Host } from '../host.js';
+import { RACY_STAMP_MS, stampTime, type Host } from '../host.js';
 
 /** Import path -> every `Name` the file writes as `alias.Name` for that import. */
 export type ImportRefs = Array<[string, string[]]>;
@@ -36,7 +36,10 @@ export class SourceFile {
   private seedValue: boolean | undefined;
   private refsValue: ImportRefs | undefined;
   private importsValue: string[] | undefined;
-  /** The text read lazily differed from the key the run was computed with (the file changed during the run). */
+  /**
+   * The text read lazily differed from the key the run was computed with, or could not be read (the file changed
+   * or vanished during the run): nothing computed from it may be cached under that key.
+   */
   stale = false;
   /** The seed or the references were computed in this run (the index has something new to keep). */
   learnt = false;
@@ -59,7 +62,12 @@ export class SourceFile {
   /** The file's text, read on first use when the index answered for it. Throws (a Node error) when unreadable. */
   text(): string {
     if (this.textValue === null) {
-      this.textValue = this.host.readFile(this.abs);
+      try {
+        this.textValue = this.host.readFile(this.abs);
+      } catch (e) {
+        this.stale = true;
+        throw e;
+      }
       if (hashText(this.rel, this.pkgKey, this.textValue) !== this.key) this.stale = true;
     }
     return this.textValue;
@@ -197,7 +205,7 @@ export class FileIndex {
   save(sources: readonly SourceFile[]): void {
     if (!this.cache || !this.host.stamp) return;
     const trusted = (st: string | undefined): st is string => {
-      const m = st === undefined ? null : stampMtime(st);
+      const m = st === undefined ? null : stampTime(st);
       return m !== null && m < this.startedAt - RACY_STAMP_MS;
     };
     const seen = new Set([...this.stamps.keys()].map(this.rel));
