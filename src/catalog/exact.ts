@@ -34,6 +34,7 @@ import { catalogDrift } from './drift.js';
 import { DEFAULT_SCOPE_SETTING, foldMigrations, loadCatalogParser } from './migrations.js';
 import { catalogFromRows, readPgCatalogRows, readSnapshot, type QueryFn, type Snapshot } from './pgcatalog.js';
 import { lineLocator, splitSql } from './split.js';
+import { dict } from './dict.js';
 
 export interface ExactOptions {
   /** Scope setting used when no policy reads any (default app.current_org_id). */
@@ -401,7 +402,7 @@ class ExactRun {
   }
 
   private applyCorrections(c: Catalog): Catalog {
-    const tables: Record<string, CatalogTable> = {};
+    const tables: Record<string, CatalogTable> = dict();
     for (const [n, t] of Object.entries(c.tables)) tables[n] = { ...t, policies: [...t.policies] };
     for (const [n, t] of this.corrections.tables) {
       if (!t) delete tables[n];
@@ -415,7 +416,7 @@ class ExactRun {
       t.policies = t.policies.filter((x) => x.name !== pn);
       if (p) t.policies.push(p);
     }
-    const functions: Record<string, CatalogFunction> = { ...c.functions };
+    const functions: Record<string, CatalogFunction> = dict(c.functions);
     for (const [n, f] of this.corrections.functions) {
       if (f) functions[n] = f;
       else delete functions[n];

@@ -2,6 +2,7 @@
 
 import type { Catalog, CatalogTable, Provenance } from '../model.js';
 import { normalizeTableName } from '../sql/index.js';
+import { dict } from './dict.js';
 
 /**
  * Returns a copy of `c` with the configured tables added (as enabled, not forced, provenance kind 'config') and
@@ -10,7 +11,7 @@ import { normalizeTableName } from '../sql/index.js';
  * keeps its entry (and its more precise provenance) when it is added again.
  */
 export function applyTableOverrides(c: Catalog, add: string[], remove: string[], configFile: string | null): Catalog {
-  const tables: Record<string, CatalogTable> = { ...c.tables };
+  const tables: Record<string, CatalogTable> = dict(c.tables);
   for (const raw of add) {
     const name = normalizeTableName(null, raw);
     if (name === '' || tables[name]) continue;

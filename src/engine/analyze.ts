@@ -10,7 +10,7 @@ import { defaultWorkers, LowerPool } from '../go/pool.js';
 import { defaultCacheDir, FactsCache, hashText } from '../cache/cache.js';
 import { seedMatcher } from '../discover/prefilter.js';
 import { FileIndex, type ImportRefs, type SourceFile } from './sources.js';
-import { applyTableOverrides, buildCatalogFromMigrations, builtinCatalog, isRollbackMigration, orderMigrations } from '../catalog/index.js';
+import { applyTableOverrides, buildCatalogFromMigrations, builtinCatalog, dict, isRollbackMigration, orderMigrations } from '../catalog/index.js';
 import { buildExactCatalog } from '../catalog/exact.js';
 import { readLiveCatalog } from '../catalog/live.js';
 import { catalogDrift } from '../catalog/drift.js';
@@ -167,6 +167,8 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
           cacheDir: cache ? (opts.cacheDir ?? defaultCacheDir(deps.env ?? {})) : null,
         });
   if (cache && !databaseUrl && catalogMode === 'static' && storedCatalog?.key !== catalogKey) cache.writeSide('catalog', { key: catalogKey, catalog });
+  // Read back from the cache as plain objects: lookups by table name must not find Object's own members.
+  catalog = { ...catalog, tables: dict(catalog.tables), functions: dict(catalog.functions) };
   catalog = applyTableOverrides(catalog, config.tables.add, config.tables.remove, config.file ? rel(config.file) : null);
   if (config.scopeSettings.length) catalog = { ...catalog, scopeSettings: [...new Set([...catalog.scopeSettings, ...config.scopeSettings])] };
 
