@@ -60,8 +60,17 @@ export function stampTime(stamp: string): number | null {
   return Math.max(Number(mtime), Number(ctime));
 }
 
-/** How much older than the run's start a stamp's mtime must be to be trusted by a later run. */
+/** How much older than the run's start a stamp's times must be to be trusted by a later run. */
 export const RACY_STAMP_MS = 2000;
+
+/**
+ * Whether a later run may trust `stamp` (taken by a run that started at `startedAt`): the path existed and had
+ * not changed for RACY_STAMP_MS before, so any later change gets a different stamp.
+ */
+export function stampTrusted(stamp: string, startedAt: number): boolean {
+  const t = stampTime(stamp);
+  return t !== null && t < startedAt - RACY_STAMP_MS;
+}
 
 /** Reads the head of a file through the host, using `readFileHead` when the host has it. */
 export function readHead(host: Host, abs: string, maxBytes: number): string {

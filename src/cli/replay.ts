@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CACHE_FORMAT, defaultCacheDir } from '../cache/cache.js';
-import { RACY_STAMP_MS, stampTime, statStamp as stampOf, type GlobFs, type Host } from '../host.js';
+import { stampTrusted, statStamp as stampOf, type GlobFs, type Host } from '../host.js';
 import { TOOL_VERSION } from '../version.js';
 
 /** What a recorded run printed and wrote. */
@@ -210,8 +210,8 @@ export class RunRecorder {
     const paths = [...this.stamps.keys()];
     const stamps = [...this.stamps.values()];
     for (let i = 0; i < paths.length; i++) {
-      const m = stampTime(stamps[i]!);
-      if (m !== null && m > this.startedAt - RACY_STAMP_MS) return false; // too recent to trust its stamp
+      const st = stamps[i]!;
+      if ((st[0] === 'f' || st[0] === 'd') && !stampTrusted(st, this.startedAt)) return false; // too recent to trust
       if (stampOf(paths[i]!) !== stamps[i]) return false; // changed while the run read it
     }
     const key = recordKey(this.argv, this.io);

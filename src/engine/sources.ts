@@ -6,7 +6,7 @@
 // of the run that read it (RACY_STAMP_MS), so an edit within one timestamp tick of a read is never missed.
 import { hashText, type FactsCache } from '../cache/cache.js';
 import { importsOf } from '../discover/prefilter.js';
-import { RACY_STAMP_MS, stampTime, type Host } from '../host.js';
+import { stampTrusted, type Host } from '../host.js';
 
 /** Import path -> every `Name` the file writes as `alias.Name` for that import. */
 export type ImportRefs = Array<[string, string[]]>;
@@ -204,10 +204,7 @@ export class FileIndex {
    */
   save(sources: readonly SourceFile[]): void {
     if (!this.cache || !this.host.stamp) return;
-    const trusted = (st: string | undefined): st is string => {
-      const m = st === undefined ? null : stampTime(st);
-      return m !== null && m < this.startedAt - RACY_STAMP_MS;
-    };
+    const trusted = (st: string | undefined): st is string => st !== undefined && stampTrusted(st, this.startedAt);
     const seen = new Set([...this.stamps.keys()].map(this.rel));
     const files: Record<string, IndexEntry> = {};
     const unseen = Object.keys(this.stored).filter((r) => !seen.has(r));
