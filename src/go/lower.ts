@@ -1,7 +1,7 @@
 // Lowers a tree-sitter-go tree to the IR in ir.ts. Pure: takes source text, returns data. Tolerates ERROR nodes
 // (tree-sitter's error recovery): whatever it cannot read becomes `unk` and lowering goes on.
 import type { SyntaxNode as TreeSitterNode } from 'tree-sitter';
-import type { DirectiveIR, Expr, FileIR, FuncDeclIR, FuncIR, Loc, ParamIR, Stmt, TypeDeclIR, TypeIR } from './ir.js';
+import { record, type DirectiveIR, type Expr, type FileIR, type FuncDeclIR, type FuncIR, type Loc, type ParamIR, type Stmt, type TypeDeclIR, type TypeIR } from './ir.js';
 import { GoSyntaxError, parseGoFile } from './goparser.js';
 import { parseGo } from './parse.js';
 import type { SyntaxNodeLike as SyntaxNode } from './syntax.js';
@@ -82,7 +82,7 @@ export function decodeGoString(body: string): string {
 const DIRECTIVE = /^\/\/\s*rlscov:ignore\b(.*)$/;
 
 class Lowerer {
-  private imports: Record<string, string> = {};
+  private imports: Record<string, string> = record();
   private depth = 0;
   private stmtLine = 0;
   constructor(private readonly input: LowerInput) {}
@@ -94,9 +94,9 @@ class Lowerer {
       pkgKey: this.input.pkgKey,
       imports: this.imports,
       funcs: [],
-      types: {},
-      consts: {},
-      vars: {},
+      types: record(),
+      consts: record(),
+      vars: record(),
       directives: [],
       syntaxErrors: [],
     };
@@ -219,7 +219,7 @@ class Lowerer {
   }
 
   private typeDecl(t: SyntaxNode): TypeDeclIR {
-    const decl: TypeDeclIR = { fields: {}, embedded: [], underlying: this.type(t) };
+    const decl: TypeDeclIR = { fields: record(), embedded: [], underlying: this.type(t) };
     if (t.type === 'struct_type') {
       const list = t.namedChildren.find((c) => c.type === 'field_declaration_list');
       for (const fd of list?.namedChildren ?? []) {

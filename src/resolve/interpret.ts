@@ -3,7 +3,7 @@
 // the program: SQL-running calls (raw sites), calls into the tree, field and package-variable assignments,
 // returns, invocations of function-typed parameters. solve.ts resolves the symbols over the whole program.
 import type { Evidence, Span } from '../model.js';
-import type { Expr, FileIR, FuncIR, Loc, Stmt } from '../go/ir.js';
+import { own, record, type Expr, type FileIR, type FuncIR, type Loc, type Stmt } from '../go/ir.js';
 import { classifySql } from '../sql/index.js';
 import { BEGIN_METHODS, CONN_METHODS, POOL_OPENERS, PREPARE_METHODS, SQL_METHODS } from './drivers.js';
 import type { FuncInfo, PackageInfo, Program } from './program.js';
@@ -435,8 +435,9 @@ export class Interpreter {
     }
     if (lhs.k === 'sel') {
       // pkg.Var = v
-      if (lhs.x.k === 'id' && !this.scope.lookup(lhs.x.n) && this.frame.owner.file.imports[lhs.x.n]) {
-        const pkg = this.program.packageForImport(this.frame.owner.file.imports[lhs.x.n]!);
+      const imp = lhs.x.k === 'id' && !this.scope.lookup(lhs.x.n) ? own(this.frame.owner.file.imports, lhs.x.n) : undefined;
+      if (imp) {
+        const pkg = this.program.packageForImport(imp);
         if (pkg) this.recordAssign(this.facts.gvars, `${pkg.key}.${lhs.n}`, b.vals, line);
         return;
       }
@@ -539,7 +540,7 @@ export class Interpreter {
         const items: Val[] = [];
         for (const v of x.vals) {
           if (v.t === 'list') items.push(...v.items);
-          else if (v.t === 'obj' && v.type === 'map') items.push(...(k !== null && v.fields[k] ? v.fields[k]! : Object.values(v.fields).flat()));
+          else if (v.t === 'obj' && v.type === 'map') items.push(...((k !== null ? own(v.fields, k) : undefined) ?? Object.values(v.fields).flat()));
         }
         return { vals: union(items), type: x.type.startsWith('[]') ? x.type.slice(2) : '' };
       }
@@ -609,6 +610,27 @@ export class Interpreter {
 
   private constStack = new Set<string>();
 
+  /**
+   * Evaluates a package-level initialiser (a constant, a variable's initial value) where Go does: in its own
+   * package and file, with no locals in scope, whichever function reads it.
+   */
+  private inPackageOf<T>(pkg: PackageInfo, file: FileIR, run: () => T): T {
+    const savedFrame = this.frame;
+    const savedScope = this.scope;
+    const owner: FuncInfo =
+      pkg === this.frame.owner.pkg
+        ? { ...this.frame.owner, file }
+        : { id: `${pkg.key}.<package>`, name: '<package initialisers>', pkg, file, decl: { params: [], results: [], resultNames: [], body: [], loc: [1, 1, 1, 1], name: '<package>', recvType: null, recvName: '' } };
+    this.frame = { ...this.frame, owner };
+    this.scope = new Scope(null);
+    try {
+      return run();
+    } finally {
+      this.frame = savedFrame;
+      this.scope = savedScope;
+    }
+  }
+
   private packageMember(pkg: PackageInfo, n: string): Binding {
     const k = `${pkg.key}.${n}`;
     const c = pkg.consts.get(n);
@@ -616,18 +638,7 @@ export class Interpreter {
       if (this.constStack.has(k)) return { vals: [hole(`constant ${n}`)], type: 'string' };
       this.constStack.add(k);
       try {
-        const savedFrame = this.frame;
-        const savedScope = this.scope;
-        // Evaluate in the const's own package and file, with no locals in scope (as package var initialisers are).
-        const owner: FuncInfo =
-          pkg === this.frame.owner.pkg
-            ? { ...this.frame.owner, file: c.file }
-            : { id: `${pkg.key}.<consts>`, name: '<package consts>', pkg, file: c.file, decl: { params: [], results: [], resultNames: [], body: [], loc: [1, 1, 1, 1], name: '<consts>', recvType: null, recvName: '' } };
-        this.frame = { ...this.frame, owner };
-        this.scope = new Scope(null);
-        const r = this.eval(c.e);
-        this.frame = savedFrame;
-        this.scope = savedScope;
+        const r = this.inPackageOf(pkg, c.file, () => this.eval(c.e));
         return { vals: r.vals, type: r.type || 'string' };
       } finally {
         this.constStack.delete(k);
@@ -641,14 +652,17 @@ export class Interpreter {
       // tenant-delete cascades live in package vars).
       // So is a package-level query builder (`var psql = sq.StatementBuilder.PlaceholderFormat(sq.Dollar)`).
       // Evaluated against scratch facts: reading a variable must not record its initialiser's calls again.
-      if (v.v && (v.v.k === 'str' || v.v.k === 'bin' || v.v.k === 'call' || v.v.k === 'sel' || (v.v.k === 'comp' && (v.v.t.startsWith('[]') || v.v.t === 'map')))) {
+      const init = v.v;
+      if (init && !this.constStack.has(k) && (init.k === 'str' || init.k === 'bin' || init.k === 'call' || init.k === 'sel' || (init.k === 'comp' && (init.t.startsWith('[]') || init.t === 'map')))) {
         const saved = this.facts;
         this.facts = emptyFacts();
+        this.constStack.add(k);
         try {
-          const r = this.eval(v.v);
+          const r = this.inPackageOf(pkg, v.file, () => this.eval(init));
           vals.push(...r.vals.filter((x) => x.t === 'str' || x.t === 'list' || x.t === 'builder' || (x.t === 'obj' && x.type === 'map')));
         } finally {
           this.facts = saved;
+          this.constStack.delete(k);
         }
       }
       return { vals, type: v.t };
@@ -660,7 +674,7 @@ export class Interpreter {
 
   private selector(e: Extract<Expr, { k: 'sel' }>): Binding {
     if (e.x.k === 'id' && !this.scope.lookup(e.x.n)) {
-      const imp = this.frame.owner.file.imports[e.x.n];
+      const imp = own(this.frame.owner.file.imports, e.x.n);
       if (imp) {
         const pkg = this.program.packageForImport(imp);
         if (pkg) return this.packageMember(pkg, e.n);
@@ -672,8 +686,9 @@ export class Interpreter {
     const vals: Val[] = [];
     let fromObj = false;
     for (const v of base.vals) {
-      if (v.t === 'obj' && v.fields[e.n]) {
-        vals.push(...v.fields[e.n]!);
+      const fv = v.t === 'obj' ? own(v.fields, e.n) : undefined;
+      if (fv) {
+        vals.push(...fv);
         fromObj = true;
       }
     }
@@ -711,7 +726,7 @@ export class Interpreter {
     }
     if (e.t === 'map') {
       // map[string]T{"k": v, ...}: entries by their literal key (SQL tables, handler tables).
-      const fields: Record<string, Val[]> = {};
+      const fields = record<Val[]>();
       for (const [k, x] of e.kv) {
         const key = /^"(.*)"$|^`(.*)`$/.exec(k);
         const name = key ? (key[1] ?? key[2] ?? k) : k;
@@ -724,7 +739,7 @@ export class Interpreter {
       return { vals: [{ t: 'list', items: union(items) }], type: e.t };
     }
     const td = this.program.typeDecl(e.t);
-    const fields: Record<string, Val[]> = {};
+    const fields = record<Val[]>();
     if (td) {
       const owner = `${td.pkg.key}.${td.name}`;
       const names = Object.keys(td.decl.fields);
@@ -771,7 +786,7 @@ export class Interpreter {
     if (f.k === 'id') return this.callIdent(e, f.n);
     if (f.k === 'sel') {
       if (f.x.k === 'id' && !this.scope.lookup(f.x.n)) {
-        const imp = this.frame.owner.file.imports[f.x.n];
+        const imp = own(this.frame.owner.file.imports, f.x.n);
         if (imp) return this.callQualified(e, imp, f.n);
       }
       return this.callMethod(e, f);

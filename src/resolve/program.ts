@@ -1,6 +1,6 @@
 // The whole analysed tree as one index: packages, their functions, methods, types, consts and vars, and how
 // import paths map onto packages of the tree.
-import type { Expr, FileIR, FuncDeclIR, TypeDeclIR } from '../go/ir.js';
+import { own, type Expr, type FileIR, type FuncDeclIR, type TypeDeclIR } from '../go/ir.js';
 
 export interface FuncInfo {
   /** `pkgKey.Name` or `pkgKey.Type.Method`. */
@@ -142,7 +142,7 @@ export class Program {
     const td = this.typeDecl(typeName);
     if (!td) return null;
     const owner = `${td.pkg.key}.${td.name}`;
-    const direct = td.decl.fields[field];
+    const direct = own(td.decl.fields, field);
     if (direct && !td.decl.embedded.includes(direct)) return { owner, type: direct };
     if (depth < 2) {
       for (const emb of td.decl.embedded) {

@@ -4,6 +4,7 @@
 // - parameters of the function holding a write: a requirement on its callers, checked at each call (RLS002),
 //   moving up while callers pass their own parameters; with no caller in the tree the write stands alone (RLS001);
 // - SQL parameters (`execWithRetry(db, q)`): each call becomes a write site with the caller's SQL.
+import { own } from '../go/ir.js';
 import type { DiscoveredFacts, Evidence, HandleVerdict, Span, SqlStatement, WriteSite } from '../model.js';
 import { handleSatisfies, settingsCover, type HelperCallViolation } from '../engine/rule.js';
 import { classifySql } from '../sql/index.js';
@@ -368,7 +369,7 @@ export class Solver {
         for (const emb of td.decl.embedded) {
           if (!isTxType(emb) && !isPoolType(emb)) continue;
           const name = emb.replace(/^\*/, '').slice(emb.replace(/^\*/, '').lastIndexOf('.') + 1);
-          const vals = v.fields[name];
+          const vals = own(v.fields, name);
           out.push(...(vals ? vals.flatMap((x) => this.resolve(x, depth + 1)) : this.resolve({ t: 'field', key: `${td.pkg.key}.${td.name}.${name}`, type: emb, settings: [] }, depth + 1)));
         }
         return out;
