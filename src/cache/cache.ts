@@ -13,7 +13,7 @@ import type { RunResult } from '../model.js';
 import { TOOL_VERSION } from '../version.js';
 
 /** Bump when the IR or the analysis changes shape, so old caches are not read. */
-export const CACHE_FORMAT = 11;
+export const CACHE_FORMAT = 12;
 
 interface StoredFile {
   format: number;

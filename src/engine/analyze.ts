@@ -593,10 +593,17 @@ function interpretAll(
     }
     return hashText('facts', fileKey, k);
   };
+  // Digests are stored with every variant: kept short (a hash of what the lookup answers).
   const digests = new Map<string, string>();
   const digestOf = (dep: string): string => {
     let d = digests.get(dep);
     if (d !== undefined) return d;
+    d = hashText(answerOf(dep)).slice(0, 16);
+    digests.set(dep, d);
+    return d;
+  };
+  const answerOf = (dep: string): string => {
+    let d: string;
     const arg = dep.slice(2);
     switch (dep[0]) {
       case 'i':
@@ -612,13 +619,12 @@ function interpretAll(
       }
       case 'f': {
         const f = program.funcs.get(arg);
-        d = f ? JSON.stringify([f.pkg.key, f.name, f.decl.params, f.decl.results, f.decl.resultNames]) : '';
+        d = f ? `${f.pkg.key} ${f.name} ${program.signatureText(f)}` : '';
         break;
       }
       default:
         d = program.implementationsDigest(arg);
     }
-    digests.set(dep, d);
     return d;
   };
   const variants = new Map<FileIR, FileVariant[]>();
@@ -666,11 +672,10 @@ function interpretAll(
             deps.add(`i:${path}`);
             if (p) deps.add(`p:${p.key}`);
           },
-          typeDecl: (canonical, p) => {
-            deps.add(`t:${canonical}`);
-            if (p) deps.add(`p:${p.key}`);
-          },
-          func: (id) => deps.add(`f:${id}`),
+          // A type found, or a method or exported function found, is covered by its package's digest; what was
+          // not found (and an unexported function, which other packages' digests leave out) is recorded itself.
+          typeDecl: (canonical, p) => deps.add(p ? `p:${p.key}` : `t:${canonical}`),
+          func: (id, f) => deps.add(f && (f.decl.recvType !== null || /^\p{Lu}/u.test(f.decl.name)) ? `p:${f.pkg.key}` : `f:${id}`),
           implementations: (m) => deps.add(`m:${m}`),
         };
         const interp = new Interpreter(program, local, { adminOpeners }, lookup);

@@ -197,9 +197,22 @@ export class Program {
    */
   implementationsDigest(m: string): string {
     const { methodSets, byMethodName } = this.methodIndex();
-    return (byMethodName.get(m) ?? [])
-      .map((f) => JSON.stringify([f.id, [...(methodSets.get(`${f.pkg.key}.${f.decl.recvType}`) ?? [])].sort(), f.decl.params, f.decl.results, f.decl.resultNames]))
-      .join('\n');
+    return (byMethodName.get(m) ?? []).map((f) => `${this.signatureText(f)} ${this.methodSetText(methodSets, `${f.pkg.key}.${f.decl.recvType}`)}`).join('\n');
+  }
+
+  private signatures = new Map<string, string>();
+  /** A function's id and signature as text (memoised). */
+  signatureText(f: FuncInfo): string {
+    let t = this.signatures.get(f.id);
+    if (t === undefined) this.signatures.set(f.id, (t = JSON.stringify([f.id, f.decl.params, f.decl.results, f.decl.resultNames])));
+    return t;
+  }
+
+  private methodSetTexts = new Map<string, string>();
+  private methodSetText(sets: Map<string, Set<string>>, recv: string): string {
+    let t = this.methodSetTexts.get(recv);
+    if (t === undefined) this.methodSetTexts.set(recv, (t = [...(sets.get(recv) ?? [])].sort().join(',')));
+    return t;
   }
 
   /** Method `m` of a named type (following embedded fields). */
