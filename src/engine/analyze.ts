@@ -652,8 +652,11 @@ function interpretAll(
   // re-run until no new setter appears (rarely more than two rounds).
   let setters = new Map<string, Map<number, string[]>>();
   let facts = emptyFacts();
+  // The problems of the last round only (each round interprets, or reuses, every file again).
+  let roundProblems: FileProblem[] = [];
   for (let round = 0; round < 4; round++) {
     facts = emptyFacts();
+    roundProblems = [];
     const current = setters;
     const answer = (id: string): string => {
       const m = current.get(id);
@@ -700,7 +703,7 @@ function interpretAll(
         if (st) cached!.cache.setFacts(st.key, { variants: vs.map((x) => ({ queried: x.queried, deps: x.deps, facts: factsToData(x.facts), problems: x.problems })) } satisfies StoredVariants);
       }
       mergeFacts(facts, v.facts);
-      problems.push(...v.problems);
+      roundProblems.push(...v.problems);
     }
     const inits = emptyFacts();
     const interp = new Interpreter(program, inits, { adminOpeners }, current);
@@ -710,6 +713,7 @@ function interpretAll(
     if (settersText(setters) === settersText(next)) break;
     setters = next;
   }
+  problems.push(...roundProblems);
   return { facts, fromCache: cached ? byFile.size - interpreted.size : 0 };
 }
 

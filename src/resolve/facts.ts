@@ -65,8 +65,10 @@ export function mergeFacts(into: Facts, from: Facts): void {
     const k = siteKey(s);
     const prev = into.siteIndex.get(k);
     if (prev) {
-      prev.recv = union(prev.recv, s.recv);
-      prev.sql = union(prev.sql, s.sql);
+      // A copy, not an update: `prev` may belong to a file's facts that later rounds and the cache reuse.
+      const merged: RawSite = { ...prev, recv: union(prev.recv, s.recv), sql: union(prev.sql, s.sql) };
+      into.sites[into.sites.indexOf(prev)] = merged;
+      into.siteIndex.set(k, merged);
     } else {
       into.sites.push(s);
       into.siteIndex.set(k, s);
