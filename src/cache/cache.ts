@@ -60,11 +60,15 @@ export class FactsCache {
   readonly dir: string;
   /** The last whole-run result lives in its own small file: a warm run reads only that. */
   readonly runFile: string;
+  /** Side tables of this root: `<name>-<id>.json` beside the run file. */
+  private readonly sideDir: string;
+  private readonly id: string;
 
   constructor(dir: string, root: string) {
-    const id = hashText(root).slice(0, 16);
-    this.dir = join(dir, `facts-${id}-v${CACHE_FORMAT}`);
-    this.runFile = join(dir, `run-${id}.bin`);
+    this.id = hashText(root).slice(0, 16);
+    this.dir = join(dir, `facts-${this.id}-v${CACHE_FORMAT}`);
+    this.runFile = join(dir, `run-${this.id}.bin`);
+    this.sideDir = dir;
   }
 
   /**
@@ -115,7 +119,7 @@ export class FactsCache {
     if (ir) this.declOf.set(ir, decl);
     const head: StoredFile = { format: CACHE_FORMAT, tool: TOOL_VERSION, ir: ir && { ...ir, funcs: ir.funcs.map((f) => ({ ...f, body: [] })) }, decl };
     const text = JSON.stringify(head) + (ir ? '\n' + JSON.stringify(ir.funcs.map((f) => f.body)) : '');
-    writeText(join(this.dir, `${key}.json`), text);
+    writeFileAtomic(join(this.dir, `${key}.json`), text);
   }
 
   /** The `decl` hash stored with a file's IR (set or read in this run), if any. */
@@ -146,7 +150,7 @@ export class FactsCache {
   }
 
   private sideFile(name: string): string {
-    return join(this.runFile, '..', `${name}-${this.runFile.slice(this.runFile.lastIndexOf('run-') + 4, -4)}.json`);
+    return join(this.sideDir, `${name}-${this.id}.json`);
   }
 
   lastRun(key: string): RunResult | null {
@@ -189,10 +193,14 @@ function readStored<T extends { format: number; tool: string }>(file: string, en
 }
 
 function writeStored(file: string, value: unknown, encoding: Encoding): void {
-  writeText(file, encoding === 'json' ? JSON.stringify(value) : serialize(value));
+  writeFileAtomic(file, encoding === 'json' ? JSON.stringify(value) : serialize(value));
 }
 
-function writeText(file: string, data: string | Uint8Array): void {
+/**
+ * Writes `file` atomically (a temporary file renamed into place, so a reader never sees half of it), making its
+ * directory on first need. False when it could not be written: a read-only cache directory only costs speed.
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array): boolean {
   try {
     const tmp = `${file}.${process.pid}.tmp`;
     try {
@@ -204,7 +212,8 @@ function writeText(file: string, data: string | Uint8Array): void {
       writeFileSync(tmp, data);
     }
     renameSync(tmp, file);
+    return true;
   } catch {
-    // a read-only cache directory only costs speed
+    return false;
   }
 }

@@ -15,11 +15,10 @@
 //   files written by --output, and the exit code.
 //
 // Only node built-ins and the cache directory rule are imported here: this is on the path of every invocation.
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CACHE_FORMAT, defaultCacheDir } from '../cache/cache.js';
+import { CACHE_FORMAT, defaultCacheDir, hashText, writeFileAtomic } from '../cache/cache.js';
 import { stampTrusted, statStamp as stampOf, type GlobFs, type Host } from '../host.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -52,12 +51,6 @@ export interface ReplayIo {
 /** Records kept per cache directory (one per distinct command line); the oldest go first. */
 const MAX_RECORDS = 32;
 
-function hash(...parts: string[]): string {
-  const h = createHash('sha1');
-  for (const p of parts) h.update(p).update('\0');
-  return h.digest('hex');
-}
-
 /** The stamps of the tool's own files (dist/src and dist/rules): a rebuilt tool never replays an old answer. */
 let buildStampCache: string | undefined;
 function buildStamp(): string {
@@ -73,7 +66,7 @@ function buildStamp(): string {
     }
     for (const n of names) if (!n.endsWith('.map')) parts.push(n, stampOf(join(dist, sub, n)));
   }
-  return (buildStampCache = hash(...parts));
+  return (buildStampCache = hashText(...parts));
 }
 
 /**
@@ -98,7 +91,7 @@ function replayDir(argv: string[], io: ReplayIo): string | null {
 
 function recordKey(argv: string[], io: ReplayIo): string {
   const env = ['NO_COLOR', 'RLSCOV_CACHE_DIR', 'XDG_CACHE_HOME', 'HOME'].map((k) => `${k}=${io.env[k] ?? '\u0001'}`);
-  return hash(JSON.stringify(argv), io.cwd, String(io.isTTY), ...env);
+  return hashText(JSON.stringify(argv), io.cwd, String(io.isTTY), ...env);
 }
 
 function recordFile(dir: string, key: string): string {
@@ -182,18 +175,12 @@ export class RunRecorder {
     /** Wall-clock time the run started (ms since the epoch). */
     private readonly startedAt: number = Date.now(),
   ) {
-    this.host = recordingHost(
-      base,
-      (abs) => this.note(abs),
-      (abs, st) => {
-        if (!this.stamps.has(abs)) this.stamps.set(abs, st);
-      },
-    );
+    this.host = recordingHost(base, (abs, stamp) => this.note(abs, stamp));
   }
 
-  /** An input read outside the host (the baseline file). */
-  note(abs: string): void {
-    if (!this.stamps.has(abs)) this.stamps.set(abs, stampOf(abs));
+  /** An input of the run (read outside the host: the baseline file), stamped when first seen. */
+  note(abs: string, stamp?: string): void {
+    if (!this.stamps.has(abs)) this.stamps.set(abs, stamp ?? stampOf(abs));
   }
 
   /** The command's output as a replay should print it; not calling this means "never replay this command". */
@@ -216,17 +203,13 @@ export class RunRecorder {
     }
     const key = recordKey(this.argv, this.io);
     const record: StoredReplay = { format: CACHE_FORMAT, tool: TOOL_VERSION, key, build: buildStamp(), paths, stamps, ...o };
+    if (!writeFileAtomic(recordFile(dir, key), JSON.stringify(record))) return false;
     try {
-      fs.mkdirSync(dir, { recursive: true });
-      const file = recordFile(dir, key);
-      const tmp = `${file}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(record));
-      fs.renameSync(tmp, file);
       pruneRecords(dir);
-      return true;
     } catch {
-      return false; // a read-only cache directory only costs speed
+      // pruning is housekeeping
     }
+    return true;
   }
 }
 
@@ -237,8 +220,11 @@ function pruneRecords(dir: string): void {
   for (const { n } of byAge.slice(0, names.length - MAX_RECORDS)) fs.rmSync(join(dir, n), { force: true });
 }
 
-/** `base` with every path it is asked about stamped first (directory walks included). */
-function recordingHost(base: Host, note: (abs: string) => void, noteStamp: (abs: string, stamp: string) => void): Host {
+/**
+ * `base` with every path it is asked about noted before it is read (directory walks included); a stamp the run
+ * asks for itself is the one noted (one stat, not two).
+ */
+function recordingHost(base: Host, note: (abs: string, stamp?: string) => void): Host {
   const host: Host = {
     readFile: (abs) => (note(abs), base.readFile(abs)),
     exists: (abs) => (note(abs), base.exists(abs)),
@@ -246,11 +232,10 @@ function recordingHost(base: Host, note: (abs: string) => void, noteStamp: (abs:
     realpath: (abs) => (note(abs), base.realpath(abs)),
   };
   if (base.stamp) {
-    // The stamp asked for is the one recorded: one stat, not two.
     const f = base.stamp;
     host.stamp = (abs) => {
       const st = f(abs);
-      noteStamp(abs, st);
+      note(abs, st);
       return st;
     };
   }
