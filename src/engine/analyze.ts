@@ -154,21 +154,13 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   // SQL classification is a pure function of the text: earlier runs' results answer most of this run's texts.
   const sqlSeen = cache ? seedFromCache(cache) : 0;
   const defaultSetting = config.scopeSettings[0] ?? 'app.current_org_id';
-  // The static fold is a pure function of the migrations (axonflow's: ~100 ms): kept beside the run result.
-  const catalogKey = hashText(TOOL_VERSION, catalogMode, defaultSetting, ...migrationTexts.map((m) => hashText(m.path, m.text)));
-  const storedCatalog = cache && !databaseUrl && catalogMode === 'static' ? (cache.readSide('catalog') as { key: string; catalog: Catalog } | undefined) : undefined;
-  let catalog: Catalog =
-    storedCatalog?.key === catalogKey
-      ? storedCatalog.catalog
-      : await buildCatalog(migrationTexts, {
-          mode: catalogMode,
-          databaseUrl,
-          defaultSetting,
-          cacheDir: cache ? (opts.cacheDir ?? defaultCacheDir(deps.env ?? {})) : null,
-        });
-  if (cache && !databaseUrl && catalogMode === 'static' && storedCatalog?.key !== catalogKey) cache.writeSide('catalog', { key: catalogKey, catalog });
-  // Read back from the cache as plain objects: lookups by table name must not find Object's own members.
-  catalog = { ...catalog, tables: dict(catalog.tables), functions: dict(catalog.functions) };
+  let catalog: Catalog = await buildCatalog(migrationTexts, {
+    mode: catalogMode,
+    databaseUrl,
+    defaultSetting,
+    cacheDir: cache ? (opts.cacheDir ?? defaultCacheDir(deps.env ?? {})) : null,
+    cache,
+  });
   catalog = applyTableOverrides(catalog, config.tables.add, config.tables.remove, config.file ? rel(config.file) : null);
   if (config.scopeSettings.length) catalog = { ...catalog, scopeSettings: [...new Set([...catalog.scopeSettings, ...config.scopeSettings])] };
 
@@ -289,12 +281,12 @@ export function asWholeRunHit(result: RunResult): RunResult {
  */
 async function buildCatalog(
   migrations: Array<{ path: string; text: string }>,
-  o: { mode: 'static' | 'exact'; databaseUrl: string | undefined; defaultSetting: string; cacheDir: string | null },
+  o: { mode: 'static' | 'exact'; databaseUrl: string | undefined; defaultSetting: string; cacheDir: string | null; cache: FactsCache | null },
 ): Promise<Catalog> {
   const fromMigrations = async (): Promise<Catalog> =>
     o.mode === 'exact'
       ? (await buildExactCatalog(migrations, { defaultSetting: o.defaultSetting, cacheDir: o.cacheDir })).catalog
-      : buildCatalogFromMigrations(migrations, { defaultSetting: o.defaultSetting });
+      : staticFold(migrations, o.defaultSetting, o.cache);
   if (o.databaseUrl) {
     const live = await readLiveCatalog(o.databaseUrl, { defaultSetting: o.defaultSetting });
     if (!migrations.length) return live;
@@ -303,6 +295,19 @@ async function buildCatalog(
   }
   if (!migrations.length) return builtinCatalog();
   return fromMigrations();
+}
+
+/**
+ * The static fold of the migrations, a pure function of their texts (axonflow's takes ~100 ms): the last one is
+ * kept beside the run result. A catalog read back from JSON gets prototype-free maps again (see catalog/dict.ts).
+ */
+async function staticFold(migrations: Array<{ path: string; text: string }>, defaultSetting: string, cache: FactsCache | null): Promise<Catalog> {
+  const key = hashText(TOOL_VERSION, defaultSetting, ...migrations.map((m) => hashText(m.path, m.text)));
+  const stored = cache?.readSide('catalog') as { key: string; catalog: Catalog } | undefined;
+  if (stored?.key === key) return { ...stored.catalog, tables: dict(stored.catalog.tables), functions: dict(stored.catalog.functions) };
+  const catalog = await buildCatalogFromMigrations(migrations, { defaultSetting });
+  cache?.writeSide('catalog', { key, catalog });
+  return catalog;
 }
 
 interface ParseOptions {
