@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Catalog, CatalogFunction, CatalogTable, Provenance } from '../model.js';
 import { InternalError } from '../errors.js';
-import { dict } from './dict.js';
+import { record } from '../records.js';
 
 const CANDIDATES = ['../../rules/catalog/builtin.json', '../../../rules/catalog/builtin.json'];
 
@@ -59,13 +59,13 @@ function load(): BuiltinFile {
 /** The built-in catalog (origin 'builtin'); a fresh object on every call. */
 export function builtinCatalog(): Catalog {
   const d = load();
-  const tables: Record<string, CatalogTable> = dict();
+  const tables: Record<string, CatalogTable> = record();
   for (const t of d.tables) {
     const source: Provenance = { ...d.source };
     if (t.detail) source.detail = `${d.source.detail ?? ''}${d.source.detail ? '; ' : ''}${t.detail}`;
     tables[t.name] = { name: t.name, enabled: t.enabled ?? true, forced: t.forced ?? false, source, policies: [] };
   }
-  const functions: Record<string, CatalogFunction> = dict();
+  const functions: Record<string, CatalogFunction> = record();
   for (const f of d.functions ?? []) functions[f.name] = structuredClone(f);
   return {
     origin: 'builtin',

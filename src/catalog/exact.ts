@@ -34,7 +34,7 @@ import { catalogDrift } from './drift.js';
 import { DEFAULT_SCOPE_SETTING, foldMigrations, loadCatalogParser } from './migrations.js';
 import { catalogFromRows, readPgCatalogRows, readSnapshot, type QueryFn, type Snapshot } from './pgcatalog.js';
 import { lineLocator, splitSql } from './split.js';
-import { dict } from './dict.js';
+import { record } from '../records.js';
 
 export interface ExactOptions {
   /** Scope setting used when no policy reads any (default app.current_org_id). */
@@ -402,7 +402,7 @@ class ExactRun {
   }
 
   private applyCorrections(c: Catalog): Catalog {
-    const tables: Record<string, CatalogTable> = dict();
+    const tables: Record<string, CatalogTable> = record();
     for (const [n, t] of Object.entries(c.tables)) tables[n] = { ...t, policies: [...t.policies] };
     for (const [n, t] of this.corrections.tables) {
       if (!t) delete tables[n];
@@ -416,7 +416,7 @@ class ExactRun {
       t.policies = t.policies.filter((x) => x.name !== pn);
       if (p) t.policies.push(p);
     }
-    const functions: Record<string, CatalogFunction> = dict(c.functions);
+    const functions: Record<string, CatalogFunction> = record(c.functions);
     for (const [n, f] of this.corrections.functions) {
       if (f) functions[n] = f;
       else delete functions[n];

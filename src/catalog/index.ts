@@ -11,7 +11,6 @@ export {
 } from './migrations.js';
 export { builtinCatalog, builtinCatalogPath } from './builtin.js';
 export { applyTableOverrides } from './overrides.js';
-export { dict } from './dict.js';
 // The catalog of a live server, of the migrations executed in embedded Postgres, and how two catalogs differ.
 // (pg and PGlite themselves are imported only when a catalog is actually read from them.)
 export { readLiveCatalog, maskUrl, type LiveOptions } from './live.js';

@@ -31,7 +31,7 @@ import { classifySql, loadSqlParser, normalizeFunctionName, normalizeIdent, norm
 import { plpgsqlEmbeddedSql, renderParts, type EmbeddedSql } from './plpgsql.js';
 import { lineLocator, locateStatement, splitSql } from './split.js';
 import { asArr, asObj, asStr, type Json } from './json.js';
-import { dict } from './dict.js';
+import { record } from '../records.js';
 
 export const DEFAULT_SCOPE_SETTING = 'app.current_org_id';
 
@@ -789,11 +789,11 @@ class Fold {
   }
 
   result(files: string[], defaultSetting: string | undefined): Catalog {
-    const functions: Record<string, CatalogFunction> = dict();
+    const functions: Record<string, CatalogFunction> = record();
     for (const [name, f] of this.functions) {
       functions[name] = { ...f.fn, readsSettings: this.functionSettings(name) };
     }
-    const tables: Record<string, CatalogTable> = dict();
+    const tables: Record<string, CatalogTable> = record();
     const scope: string[] = [];
     for (const [name, t] of this.tables) {
       if (!t.enabled && !t.forceOnly) continue;

@@ -2,7 +2,7 @@
 
 import type { Catalog, CatalogTable, Provenance } from '../model.js';
 import { normalizeTableName } from '../sql/index.js';
-import { dict } from './dict.js';
+import { record } from '../records.js';
 
 /**
  * Returns a copy of `c` with the configured tables added (as enabled, not forced, provenance kind 'config') and
@@ -11,7 +11,7 @@ import { dict } from './dict.js';
  * keeps its entry (and its more precise provenance) when it is added again.
  */
 export function applyTableOverrides(c: Catalog, add: string[], remove: string[], configFile: string | null): Catalog {
-  const tables: Record<string, CatalogTable> = dict(c.tables);
+  const tables: Record<string, CatalogTable> = record(c.tables);
   for (const raw of add) {
     const name = normalizeTableName(null, raw);
     if (name === '' || tables[name]) continue;

@@ -17,7 +17,7 @@
 import type { Catalog, CatalogFunction, CatalogPolicy, CatalogTable, Provenance } from '../model.js';
 import { normalizeFunctionName, normalizeTableName } from '../sql/index.js';
 import { DEFAULT_SCOPE_SETTING, foldMigrations, loadCatalogParser } from './migrations.js';
-import { dict } from './dict.js';
+import { record } from '../records.js';
 
 /** Runs one read-only query and returns its rows as plain objects (column name -> value). */
 export type QueryFn = (sql: string) => Promise<Array<Record<string, unknown>>>;
@@ -226,7 +226,7 @@ export async function catalogFromRows(rows: PgCatalogRows, opts: FromRowsOptions
     byName.set(key, [...(byName.get(key) ?? []), f]);
   }
   const nameByOid = new Map<string, string>();
-  const functions: Record<string, CatalogFunction> = dict();
+  const functions: Record<string, CatalogFunction> = record();
   for (const [name, overloads] of byName) {
     for (const f of overloads) nameByOid.set(f.oid, name);
     const foldedFns = overloads.length === 1 ? [folded?.functions[name]] : overloads.map((f) => (f.definition ? foldMigrations([{ path: `oid:${f.oid}`, text: f.definition }]).functions[name] : undefined));
@@ -264,7 +264,7 @@ export async function catalogFromRows(rows: PgCatalogRows, opts: FromRowsOptions
   };
   for (const name of Object.keys(functions)) functions[name]!.readsSettings = closure(name).sort();
 
-  const tables: Record<string, CatalogTable> = dict();
+  const tables: Record<string, CatalogTable> = record();
   for (const t of rows.tables) {
     if (!t.enabled) continue;
     const name = normalizeTableName(t.schema, t.name, true);

@@ -10,7 +10,8 @@ import { defaultWorkers, LowerPool } from '../go/pool.js';
 import { defaultCacheDir, FactsCache, hashText } from '../cache/cache.js';
 import { seedMatcher } from '../discover/prefilter.js';
 import { FileIndex, type ImportRefs, type SourceFile } from './sources.js';
-import { applyTableOverrides, buildCatalogFromMigrations, builtinCatalog, dict, isRollbackMigration, orderMigrations } from '../catalog/index.js';
+import { applyTableOverrides, buildCatalogFromMigrations, builtinCatalog, isRollbackMigration, orderMigrations } from '../catalog/index.js';
+import { record } from '../records.js';
 import { buildExactCatalog } from '../catalog/exact.js';
 import { readLiveCatalog } from '../catalog/live.js';
 import { catalogDrift } from '../catalog/drift.js';
@@ -299,12 +300,12 @@ async function buildCatalog(
 
 /**
  * The static fold of the migrations, a pure function of their texts (axonflow's takes ~100 ms): the last one is
- * kept beside the run result. A catalog read back from JSON gets prototype-free maps again (see catalog/dict.ts).
+ * kept beside the run result. A catalog read back from JSON gets prototype-free maps again (see records.ts).
  */
 async function staticFold(migrations: Array<{ path: string; text: string }>, defaultSetting: string, cache: FactsCache | null): Promise<Catalog> {
   const key = hashText(TOOL_VERSION, defaultSetting, ...migrations.map((m) => hashText(m.path, m.text)));
   const stored = cache?.readSide('catalog') as { key: string; catalog: Catalog } | undefined;
-  if (stored?.key === key) return { ...stored.catalog, tables: dict(stored.catalog.tables), functions: dict(stored.catalog.functions) };
+  if (stored?.key === key) return { ...stored.catalog, tables: record(stored.catalog.tables), functions: record(stored.catalog.functions) };
   const catalog = await buildCatalogFromMigrations(migrations, { defaultSetting });
   cache?.writeSide('catalog', { key, catalog });
   return catalog;

@@ -118,16 +118,3 @@ export interface FileIR {
   directives: DirectiveIR[];
   syntaxErrors: Array<{ line: number; column: number }>;
 }
-
-/**
- * The entry of a name-keyed record of the IR (fields, imports, map literals): only the record's own entries, so
- * that Go names such as `constructor` or `toString` never find an Object member.
- */
-export function own<T>(rec: Readonly<Record<string, T>>, key: string): T | undefined {
-  return Object.prototype.hasOwnProperty.call(rec, key) ? rec[key] : undefined;
-}
-
-/** An empty name-keyed record without a prototype (a Go name `__proto__` is an ordinary key in it). */
-export function record<T>(): Record<string, T> {
-  return Object.create(null) as Record<string, T>;
-}

@@ -1,7 +1,8 @@
 // Lowers a tree-sitter-go tree to the IR in ir.ts. Pure: takes source text, returns data. Tolerates ERROR nodes
 // (tree-sitter's error recovery): whatever it cannot read becomes `unk` and lowering goes on.
 import type { SyntaxNode as TreeSitterNode } from 'tree-sitter';
-import { record, type DirectiveIR, type Expr, type FileIR, type FuncDeclIR, type FuncIR, type Loc, type ParamIR, type Stmt, type TypeDeclIR, type TypeIR } from './ir.js';
+import type { DirectiveIR, Expr, FileIR, FuncDeclIR, FuncIR, Loc, ParamIR, Stmt, TypeDeclIR, TypeIR } from './ir.js';
+import { record } from '../records.js';
 import { GoSyntaxError, parseGoFile } from './goparser.js';
 import { parseGo } from './parse.js';
 import type { SyntaxNodeLike as SyntaxNode } from './syntax.js';

@@ -3,7 +3,8 @@
 // the program: SQL-running calls (raw sites), calls into the tree, field and package-variable assignments,
 // returns, invocations of function-typed parameters. solve.ts resolves the symbols over the whole program.
 import type { Evidence, Span } from '../model.js';
-import { own, record, type Expr, type FileIR, type FuncIR, type Loc, type Stmt } from '../go/ir.js';
+import type { Expr, FileIR, FuncIR, Loc, Stmt } from '../go/ir.js';
+import { own, record } from '../records.js';
 import { classifySql } from '../sql/index.js';
 import { BEGIN_METHODS, CONN_METHODS, POOL_OPENERS, PREPARE_METHODS, SQL_METHODS } from './drivers.js';
 import type { FuncInfo, PackageInfo, Program } from './program.js';

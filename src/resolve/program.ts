@@ -1,6 +1,7 @@
 // The whole analysed tree as one index: packages, their functions, methods, types, consts and vars, and how
 // import paths map onto packages of the tree.
-import { own, type Expr, type FileIR, type FuncDeclIR, type TypeDeclIR } from '../go/ir.js';
+import type { Expr, FileIR, FuncDeclIR, TypeDeclIR } from '../go/ir.js';
+import { own } from '../records.js';
 
 export interface FuncInfo {
   /** `pkgKey.Name` or `pkgKey.Type.Method`. */

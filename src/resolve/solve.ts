@@ -4,7 +4,7 @@
 // - parameters of the function holding a write: a requirement on its callers, checked at each call (RLS002),
 //   moving up while callers pass their own parameters; with no caller in the tree the write stands alone (RLS001);
 // - SQL parameters (`execWithRetry(db, q)`): each call becomes a write site with the caller's SQL.
-import { own } from '../go/ir.js';
+import { own } from '../records.js';
 import type { DiscoveredFacts, Evidence, HandleVerdict, Span, SqlStatement, WriteSite } from '../model.js';
 import { handleSatisfies, settingsCover, type HelperCallViolation } from '../engine/rule.js';
 import { classifySql } from '../sql/index.js';
