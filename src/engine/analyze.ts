@@ -18,7 +18,7 @@ import { catalogDrift } from '../catalog/drift.js';
 import { loadSqlParser, seedSqlClassifications, sqlClassifications } from '../sql/index.js';
 import { importedPackageKey, Program, type FuncInfo, type PackageInfo } from '../resolve/program.js';
 import { emptyFacts, Interpreter, type Facts } from '../resolve/interpret.js';
-import { declarationsOf, factsFromData, factsToData, mergeFacts, type FileFactsData } from '../resolve/facts.js';
+import { declarationsOf, factsFromData, factsToData, mergeFacts, nameableElsewhere, type FileFactsData } from '../resolve/facts.js';
 import { Solver, satisfies, type WriteNeed } from '../resolve/solve.js';
 import { DEFAULT_ADMIN_OPENERS, DEFAULT_WRAPPERS, isHandleType } from '../resolve/drivers.js';
 import type { AnalyzeOptions } from './options.js';
@@ -439,6 +439,7 @@ interface CarrierFacts {
 }
 
 const carrierFactsOf = new WeakMap<FileIR, CarrierFacts>();
+// ASCII upper case, like the `alias.Name` references (sources.ts: importRefs) carriers are matched against.
 const exportedName = (n: string): boolean => /^[A-Z]/.test(n);
 
 function carrierFacts(f: FileIR): CarrierFacts {
@@ -541,8 +542,8 @@ function usesKept(s: SourceFile, exported: Map<string, Set<string>>, treePackage
 }
 
 /**
- * One interpretation of a file: its facts, its problems, and the setter summaries it looked up (function id ->
- * settersText of that function's summary): the same lookups giving the same answers give the same facts.
+ * One interpretation of a file: its facts, its problems, and what it looked up outside its file and package:
+ * the same lookups giving the same answers give the same facts.
  */
 interface FileVariant {
   /** Setter summaries looked up: function id -> settersText of its summary ('' for none). */
@@ -609,33 +610,28 @@ function interpretAll(
     return d;
   };
   const answerOf = (dep: string): string => {
-    let d: string;
     const arg = dep.slice(2);
     switch (dep[0]) {
       case 'i':
-        d = program.packageForImport(arg)?.key ?? '';
-        break;
+        return program.packageForImport(arg)?.key ?? '';
       case 't':
-        d = program.typeDecl(arg)?.pkg.key ?? '';
-        break;
+        return program.typeDecl(arg)?.pkg.key ?? '';
       case 'p': {
         const pkg = program.packages.get(arg);
-        d = pkg ? hashText(...pkg.files.map((f) => `${f.path} ${hashesOf(f)[1]}`)) : '';
-        break;
+        return pkg ? hashText(...pkg.files.map((f) => `${f.path} ${hashesOf(f)[1]}`)) : '';
       }
       case 'f': {
         const f = program.funcs.get(arg);
-        d = f ? `${f.pkg.key} ${f.name} ${program.signatureText(f)}` : '';
-        break;
+        return f ? `${f.pkg.key} ${f.name} ${program.signatureText(f)}` : '';
       }
       default:
-        d = program.implementationsDigest(arg);
+        return program.implementationsDigest(arg);
     }
-    return d;
   };
   const variants = new Map<FileIR, FileVariant[]>();
   const interpreted = new Set<FileIR>();
-  const stored = new Map<FileIR, { key: string }>();
+  /** The cache key of each file's entry (files without a valid content key are never cached). */
+  const entryKeys = new Map<FileIR, string>();
   const variantsOf = (file: FileIR, pkg: PackageInfo): FileVariant[] => {
     let vs = variants.get(file);
     if (vs) return vs;
@@ -643,7 +639,7 @@ function interpretAll(
     const fileKey = cached?.keyOf.get(file.path);
     if (cached && fileKey) {
       const key = entryKey(file, fileKey);
-      stored.set(file, { key });
+      entryKeys.set(file, key);
       const hit = cached.cache.getFacts(key) as StoredVariants | undefined;
       for (const v of hit?.variants ?? []) {
         // Only variants whose lookups into other packages still answer the same.
@@ -684,7 +680,7 @@ function interpretAll(
           // A type found, or a method or exported function found, is covered by its package's digest; what was
           // not found (and an unexported function, which other packages' digests leave out) is recorded itself.
           typeDecl: (canonical, p) => deps.add(p ? `p:${p.key}` : `t:${canonical}`),
-          func: (id, f) => deps.add(f && (f.decl.recvType !== null || /^\p{Lu}/u.test(f.decl.name)) ? `p:${f.pkg.key}` : `f:${id}`),
+          func: (id, f) => deps.add(f && nameableElsewhere(f.decl) ? `p:${f.pkg.key}` : `f:${id}`),
           implementations: (m) => deps.add(`m:${m}`),
         };
         const interp = new Interpreter(program, local, { adminOpeners }, lookup);
@@ -705,8 +701,8 @@ function interpretAll(
         interpreted.add(file);
         // Written at once (again if a later round adds a variant): serialising every file's facts at the end
         // held them all as text at the same time (+40 MB of heap on temporal).
-        const st = stored.get(file);
-        if (st) cached!.cache.setFacts(st.key, { variants: vs.map((x) => ({ queried: x.queried, deps: x.deps, facts: factsToData(x.facts), problems: x.problems })) } satisfies StoredVariants);
+        const key = entryKeys.get(file);
+        if (key) cached!.cache.setFacts(key, { variants: vs.map((x) => ({ queried: x.queried, deps: x.deps, facts: factsToData(x.facts), problems: x.problems })) } satisfies StoredVariants);
       }
       mergeFacts(facts, v.facts);
       roundProblems.push(...v.problems);

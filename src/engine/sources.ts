@@ -2,8 +2,9 @@
 // text (seed or not, references to other packages). With the cache, a *file index* remembers these per file
 // together with the file's stat stamp (host.ts: statStamp), so a file whose stamp has not changed since an earlier
 // run is not read at all, not even its head for the generated-code check: a pre-commit run on a large tree reads
-// only the files that changed. A stamp is only remembered when the file's mtime was clearly older than the start
-// of the run that read it (RACY_STAMP_MS), so an edit within one timestamp tick of a read is never missed.
+// only the files that changed. A stamp is only remembered when the file's mtime and ctime were clearly older than
+// the start of the run that read it (host.ts: stampTrusted), so an edit within one timestamp tick of a read is
+// never missed.
 import { hashText, type FactsCache } from '../cache/cache.js';
 import { importsOf } from '../discover/prefilter.js';
 import { stampTrusted, type Host } from '../host.js';

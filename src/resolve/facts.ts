@@ -4,7 +4,7 @@
 // they can be cached under those keys and read back (factsToData / factsFromData) instead of interpreting again:
 // a body-only edit re-interprets only the edited file.
 import type { Evidence } from '../model.js';
-import type { FileIR } from '../go/ir.js';
+import type { FileIR, FuncDeclIR } from '../go/ir.js';
 import { emptyFacts, type Facts, type RawCall, type RawSite } from './interpret.js';
 import type { PackageInfo } from './program.js';
 import { union, type Val } from './values.js';
@@ -110,8 +110,13 @@ export function mergeFacts(into: Facts, from: Facts): void {
  * Never reads `body` (cached IR parses bodies on first access).
  */
 export function declarationsOf(f: FileIR, forOtherPackages: boolean): unknown {
-  const visible = forOtherPackages ? f.funcs.filter((d) => d.recvType !== null || /^\p{Lu}/u.test(d.name)) : f.funcs;
+  const visible = forOtherPackages ? f.funcs.filter(nameableElsewhere) : f.funcs;
   const funcs = visible.map((d) => [d.name, d.recvType, d.recvName, d.params, d.results, d.resultNames]);
   const vars = Object.entries(f.vars).map(([n, v]) => [n, v.t, v.v]);
   return [f.path, f.pkgName, f.pkgKey, f.imports, f.types, f.consts, vars, funcs];
+}
+
+/** Whether code of another package can name a function: a method, or an exported (upper-case) function. */
+export function nameableElsewhere(d: Pick<FuncDeclIR, 'name' | 'recvType'>): boolean {
+  return d.recvType !== null || /^\p{Lu}/u.test(d.name);
 }
