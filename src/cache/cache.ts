@@ -4,7 +4,7 @@
 // tree answers without parsing or analysing anything, and small side tables (SQL classifications). Under the user cache
 // directory (or --cache-dir), written atomically; a corrupt or foreign entry is ignored, never fatal.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
@@ -13,7 +13,7 @@ import type { RunResult } from '../model.js';
 import { TOOL_VERSION } from '../version.js';
 
 /** Bump when the IR or the analysis changes shape, so old caches are not read. */
-export const CACHE_FORMAT = 12;
+export const CACHE_FORMAT = 13;
 
 interface StoredFile {
   format: number;
@@ -73,32 +73,37 @@ export class FactsCache {
 
   /**
    * A file's IR; undefined: not cached. Function bodies are read lazily: the entry's first line holds the
-   * declarations, the second the bodies, parsed on the first access to any `body` of the file (a run whose
-   * pass-1 facts come from the cache never parses them: they are 80% of the IR).
+   * declarations, the second the bodies, and only the first line is read here (bodies are 80% of the IR, and a
+   * run whose pass-1 facts come from the cache never needs them). The bodies are read from the entry on the first
+   * access to any `body` of the file; should the entry have vanished by then (another run cleaning the cache),
+   * `relower` gives them from the source instead.
    */
-  get(key: string): FileIR | null | undefined {
-    let text: string;
-    try {
-      text = readFileSync(join(this.dir, `${key}.json`), 'utf8');
-    } catch {
-      return undefined;
-    }
-    const nl = text.indexOf('\n');
+  get(key: string, relower?: () => FileIR): FileIR | null | undefined {
+    const file = join(this.dir, `${key}.json`);
+    const read = readHead(file);
+    if (!read) return undefined;
     let head: StoredFile;
     try {
-      head = JSON.parse(nl < 0 ? text : text.slice(0, nl)) as StoredFile;
+      head = JSON.parse(read.head) as StoredFile;
     } catch {
       return undefined;
     }
     if (!head || head.format !== CACHE_FORMAT || head.tool !== TOOL_VERSION) return undefined;
     const ir = head.ir;
     if (ir) {
-      if (nl < 0 || typeof head.decl !== 'string') return undefined;
       // Validated now, parsed later: a truncated entry is a miss, never a failure in the middle of the analysis.
-      if (!text.endsWith(']')) return undefined;
-      const bodiesText = text.slice(nl + 1);
+      if (read.bodiesAt < 0 || !read.complete || typeof head.decl !== 'string') return undefined;
       let bodies: FuncDeclIR['body'][] | null = null;
-      const load = (): FuncDeclIR['body'][] => (bodies ??= JSON.parse(bodiesText) as FuncDeclIR['body'][]);
+      const load = (): FuncDeclIR['body'][] => {
+        if (bodies) return bodies;
+        try {
+          bodies = JSON.parse(readFrom(file, read.bodiesAt)) as FuncDeclIR['body'][];
+        } catch (e) {
+          if (!relower) throw e;
+          bodies = relower().funcs.map((f) => f.body);
+        }
+        return bodies;
+      };
       ir.funcs.forEach((f, i) => {
         Object.defineProperty(f, 'body', {
           configurable: true,
@@ -174,6 +179,63 @@ export class FactsCache {
     } catch {
       // nothing cached yet, or not ours to clean
     }
+  }
+}
+
+/**
+ * The first line of an entry, read without the rest; `bodiesAt`: the byte offset of the second line (-1: none);
+ * `complete`: the entry ends as a whole one does. Null when it cannot be read.
+ */
+function readHead(file: string): { head: string; bodiesAt: number; complete: boolean } | null {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    // Most heads are a few KB: one read usually holds the whole line.
+    let buf = Buffer.allocUnsafe(Math.min(size, HEAD_READ));
+    let have = readSync(fd, buf, 0, buf.length, 0);
+    let nl = buf.subarray(0, have).indexOf(10);
+    while (nl < 0 && have < size) {
+      const more = Buffer.allocUnsafe(Math.min(size, buf.length * 4));
+      buf.copy(more, 0, 0, have);
+      buf = more;
+      const n = readSync(fd, buf, have, buf.length - have, have);
+      if (n === 0) break; // shrank while read: whatever was read is judged as it is
+      have += n;
+      nl = buf.subarray(0, have).indexOf(10);
+    }
+    if (nl < 0) return { head: buf.toString('utf8', 0, have), bodiesAt: -1, complete: true };
+    const last = Buffer.alloc(1);
+    const complete = size > nl + 1 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] === 0x5d; // ']'
+    return { head: buf.toString('utf8', 0, nl), bodiesAt: nl + 1, complete };
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const HEAD_READ = 64 * 1024;
+
+/** The text of `file` from byte `offset` on. */
+function readFrom(file: string, offset: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.allocUnsafe(Math.max(0, size - offset));
+    let at = 0;
+    while (at < buf.length) {
+      const n = readSync(fd, buf, at, buf.length - at, offset + at);
+      if (n === 0) break;
+      at += n;
+    }
+    return buf.toString('utf8', 0, at);
+  } finally {
+    closeSync(fd);
   }
 }
 

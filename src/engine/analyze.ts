@@ -5,7 +5,7 @@ import { findConfig, loadConfig, relativePosix, type Config } from '../config/in
 import { nodeHost, type Host } from '../host.js';
 import { discoverFiles } from '../discover/index.js';
 import type { FileIR } from '../go/ir.js';
-import type { LowerInput } from '../go/lower.js';
+import { lowerGoFile, type LowerInput } from '../go/lower.js';
 import { defaultWorkers, LowerPool } from '../go/pool.js';
 import { defaultCacheDir, FactsCache, hashText } from '../cache/cache.js';
 import { seedMatcher } from '../discover/prefilter.js';
@@ -372,7 +372,7 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
       const toParse: LowerInput[] = [];
       t = performance.now();
       for (const s of inputs) {
-        const hit = o.cache?.get(s.key);
+        const hit = o.cache?.get(s.key, () => lowerGoFile({ path: s.rel, source: s.text(), pkgKey: s.pkgKey }));
         if (hit) {
           files.push(hit);
           fromCache++;
