@@ -223,6 +223,78 @@ func (s *Store) AddWidget(ctx context.Context, id string) error {
     expect(third.summary.cache?.factsFromCache).toBe(3);
   });
 
+  describe('the last widening is reused only while the changed files read the same to it', () => {
+    // jobs/ has no SQL and no database import: it is analysed only when the widening keeps it, for using a
+    // carrier of store/ (DeleteInvoices, once it takes a *sql.DB). Analysed, its call is where the write's
+    // requirement goes unmet (RLS002); not analysed, the write stands alone in store/ (RLS001).
+    const STORE = (param: string, on = 'db') => `package store
+
+import "database/sql"
+
+var Main *sql.DB
+
+func DeleteInvoices(${param}, id string) error {
+	_, err := ${on}.Exec("DELETE FROM invoices WHERE id = $1", id)
+	return err
+}
+`;
+    const JOBS = (call: string) => `package jobs
+
+import "example.com/w/store"
+
+func Run(h interface{}) error {
+${call}
+	return nil
+}
+`;
+    function tree(files: Record<string, string>): { dir: string; run: () => Promise<RunResult>; plain: () => Promise<RunResult> } {
+      const dir = mkdtempSync(join(tmpdir(), 'rlscov-widen-'));
+      for (const [rel, text] of Object.entries({ 'go.mod': 'module example.com/w\n\ngo 1.21\n', 'migrations/001_init.sql': MIGRATION, ...files })) {
+        mkdirSync(dirname(join(dir, rel)), { recursive: true });
+        writeFileSync(join(dir, rel), text);
+      }
+      const cacheDir = mkdtempSync(join(tmpdir(), 'rlscov-widen-cache-'));
+      return {
+        dir,
+        run: () => analyze({ paths: ['.'], cwd: dir, cache: true, cacheDir }),
+        plain: () => analyze({ paths: ['.'], cwd: dir, cache: false, prefilter: false }),
+      };
+    }
+
+    it('a kept file that starts declaring a carrier widens again', async () => {
+      // Before: DeleteInvoices takes no handle (not a carrier), so jobs/ is not kept.
+      const t = tree({ 'store/store.go': STORE('h interface{}', 'Main'), 'jobs/jobs.go': JOBS('\t_ = store.DeleteInvoices(h, "x")') });
+      const before = await t.run();
+      expect(live(before)).toEqual(['store/store.go:8 RLS001']);
+      // After: only store.go changes (still a seed, same references); its new signature makes it a carrier.
+      writeFileSync(join(t.dir, 'store/store.go'), STORE('db *sql.DB'));
+      const after = await t.run();
+      expect(live(after)).toEqual(live(await t.plain()));
+      expect(live(after)).toEqual(['jobs/jobs.go:6 RLS002']);
+    });
+
+    it('a file that starts using a carrier widens again', async () => {
+      const t = tree({ 'store/store.go': STORE('db *sql.DB'), 'jobs/jobs.go': JOBS('\t_ = h') });
+      const before = await t.run();
+      expect(live(before)).toEqual(['store/store.go:8 RLS001']);
+      writeFileSync(join(t.dir, 'jobs/jobs.go'), JOBS('\t_ = store.DeleteInvoices(h.(*sql.DB), "x")'));
+      const after = await t.run();
+      expect(live(after)).toEqual(live(await t.plain()));
+      expect(live(after)).toEqual(['jobs/jobs.go:6 RLS002']);
+    });
+
+    it('a body edit keeps the widening, and the findings follow the edit', async () => {
+      const t = tree({ 'store/store.go': STORE('db *sql.DB'), 'jobs/jobs.go': JOBS('\t_ = store.DeleteInvoices(h.(*sql.DB), "x")') });
+      expect(live(await t.run())).toEqual(['jobs/jobs.go:6 RLS002']);
+      writeFileSync(join(t.dir, 'jobs/jobs.go'), JOBS('\t_ = store.DeleteInvoices(store.Main, "x")'));
+      const after = await t.run();
+      expect(after.summary.filesParsed).toBe(1);
+      expect(live(after)).toEqual(live(await t.plain()));
+      expect(live(after)).toEqual(['jobs/jobs.go:6 RLS002']);
+      expect(after.findings.find((f) => f.ruleId === 'RLS002')?.message).toContain('store.Main');
+    });
+  });
+
   it('reads a truncated IR entry as a miss', async () => {
     const { cacheDir, run } = setup();
     const first = await run();

@@ -11,7 +11,7 @@ import { defaultCacheDir, FactsCache, hashText } from '../cache/cache.js';
 import { seedMatcher } from '../discover/prefilter.js';
 import { FileIndex, type ImportRefs, type SourceFile } from './sources.js';
 import { applyTableOverrides, buildCatalogFromMigrations, builtinCatalog, isRollbackMigration, orderMigrations } from '../catalog/index.js';
-import { record } from '../records.js';
+import { own, record } from '../records.js';
 import { buildExactCatalog } from '../catalog/exact.js';
 import { readLiveCatalog } from '../catalog/live.js';
 import { catalogDrift } from '../catalog/drift.js';
@@ -351,10 +351,14 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
       unreadable(s, e);
     }
   }
+  const seedPackages = new Set(frontier);
   const timing = { seed: performance.now() - t, cache: 0, lower: 0, widen: 0 };
   const files: FileIR[] = [];
+  /** Every file taken from the cache or lowered in this run (a widening started again reuses them). */
+  const loaded = new Map<string, FileIR>();
   let parsed = 0;
   let fromCache = 0;
+  let failed = failedRead.size > 0;
   const pool = new LowerPool(o.workers);
   const pkgOfImport = new Map<string, string | null>();
   const treePackage = (path: string): string | null => {
@@ -362,6 +366,12 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
     if (key === undefined) pkgOfImport.set(path, (key = importedPackageKey(path, byPkg.keys())));
     return key;
   };
+  const inTree = (path: string): boolean => treePackage(path) !== null;
+  // The last run's widening, when every file that changed since still reads the same to it (see lastWidening).
+  const seedKey = hashText(...o.seedNames);
+  const previous = o.cache && o.prefilter && !failed ? lastWidening(o.cache, seedKey, sources, isSeed, inTree) : null;
+  let reusing = previous !== null;
+  if (previous) frontier = new Set(previous.kept);
   try {
     while (frontier.size) {
       const todo = [...frontier].filter((k) => !kept.has(k));
@@ -372,9 +382,15 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
       const toParse: LowerInput[] = [];
       t = performance.now();
       for (const s of inputs) {
+        const had = loaded.get(s.rel);
+        if (had) {
+          files.push(had);
+          continue;
+        }
         const hit = o.cache?.get(s.key, () => lowerGoFile({ path: s.rel, source: s.text(), pkgKey: s.pkgKey }));
         if (hit) {
           files.push(hit);
+          loaded.set(s.rel, hit);
           fromCache++;
           continue;
         }
@@ -382,6 +398,7 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
           toParse.push({ path: s.rel, source: s.text(), pkgKey: s.pkgKey });
         } catch (e) {
           unreadable(s, e);
+          failed = true;
         }
       }
       timing.cache += performance.now() - t;
@@ -393,21 +410,49 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
         const byRel = new Map(inputs.map((s) => [s.rel, s]));
         for (const ir of out.irs) {
           files.push(ir);
+          loaded.set(ir.path, ir);
           const s = byRel.get(ir.path);
           // A file that changed while the run read it is analysed as read, but never cached under the old key.
           if (s && !s.stale && o.cache) o.cache.set(s.key, ir, declHash(ir));
           s?.dropText();
         }
         for (const f of out.failures) o.problems.push({ file: f.path, message: `could not be analysed: ${f.message}` });
+        if (out.failures.length) failed = true;
       }
       if (!o.prefilter) break;
+      t = performance.now();
+      if (previous && reusing) {
+        // All of the last run's packages are in: its widening holds if the changed files of kept packages declare
+        // the same carriers. Else the widening starts again from the seeds (with what was loaded so far).
+        const same = previous.check.every((c) => {
+          const ir = loaded.get(c.rel);
+          return ir !== undefined && carrierDigest(ir) === c.carriers;
+        });
+        timing.widen += performance.now() - t;
+        if (same) break;
+        reusing = false;
+        files.length = 0;
+        kept.clear();
+        frontier = new Set(seedPackages);
+        continue;
+      }
       // Widen: files outside the kept packages that use a *carrier* of a kept package: an exported name through
       // which a database handle, a closure for a wrapper, or SQL text can flow.
-      t = performance.now();
       const exported = carrierNames(files, kept);
       for (const [pkgKey, group] of byPkg) {
         if (kept.has(pkgKey)) continue;
         if (group.some((s) => usesKept(s, exported, treePackage, unreadable))) frontier.add(pkgKey);
+      }
+      timing.widen += performance.now() - t;
+    }
+    if (o.cache && o.prefilter && !failed && failedRead.size === 0 && !sources.some((s) => s.stale)) {
+      t = performance.now();
+      if (previous && reusing) {
+        // Held: only the changed files' keys are new (what the widening reads of them is as stored).
+        for (const s of previous.changed) own(previous.stored.files, s.rel)![0] = s.key;
+        if (previous.changed.length) o.cache.writeSide('widen', previous.stored);
+      } else {
+        saveWidening(o.cache, seedKey, sources, kept, seedPackages, loaded, isSeed, inTree);
       }
       timing.widen += performance.now() - t;
     }
@@ -419,6 +464,83 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
   o.detail('lower', timing.lower);
   o.detail('widen', timing.widen);
   return { files, parsed, fromCache };
+}
+
+/**
+ * The widening of the last run, stored per root: the packages it kept, in order, and per file what the widening
+ * read of it: content key, package, seed or not, a digest of its references into the tree (files of packages
+ * without a seed: only those are ever asked whether they use a carrier) and of the carriers it declares (files
+ * of kept packages). The widening is a function of exactly these.
+ */
+interface StoredWidening {
+  /** The seed names the seeds were computed with. */
+  seedKey: string;
+  kept: string[];
+  files: Record<string, [key: string, pkg: string, seed: 0 | 1, refs: string, carriers: string]>;
+}
+
+/**
+ * The last widening, when it holds for this run: the same files in the same packages, and every file whose text
+ * changed still a seed or not as before, with the same references; `check`: changed files of kept packages, whose
+ * carriers are compared once they are lowered. Null: widen from the seeds.
+ */
+function lastWidening(
+  cache: FactsCache,
+  seedKey: string,
+  sources: SourceFile[],
+  isSeed: (text: string) => boolean,
+  inTree: (path: string) => boolean,
+): { stored: StoredWidening; kept: string[]; check: Array<{ rel: string; carriers: string }>; changed: SourceFile[] } | null {
+  const stored = cache.readSide('widen') as StoredWidening | undefined;
+  if (!stored || stored.seedKey !== seedKey || !Array.isArray(stored.kept) || typeof stored.files !== 'object' || stored.files === null) return null;
+  if (Object.keys(stored.files).length !== sources.length) return null;
+  const kept = new Set(stored.kept);
+  const check: Array<{ rel: string; carriers: string }> = [];
+  const changed: SourceFile[] = [];
+  try {
+    for (const s of sources) {
+      const e = own(stored.files, s.rel);
+      if (!Array.isArray(e) || e[1] !== s.pkgKey) return null;
+      if (e[0] === s.key) continue;
+      changed.push(s);
+      if ((s.seed(isSeed) ? 1 : 0) !== e[2]) return null;
+      if (e[3] !== '' && refsDigest(s, inTree) !== e[3]) return null;
+      if (kept.has(s.pkgKey)) check.push({ rel: s.rel, carriers: e[4] });
+    }
+  } catch {
+    return null; // an unreadable changed file: the full widening reports it
+  }
+  return { stored, kept: stored.kept, check, changed };
+}
+
+function saveWidening(
+  cache: FactsCache,
+  seedKey: string,
+  sources: SourceFile[],
+  kept: Set<string>,
+  seedPackages: Set<string>,
+  loaded: Map<string, FileIR>,
+  isSeed: (text: string) => boolean,
+  inTree: (path: string) => boolean,
+): void {
+  const files = record<StoredWidening['files'][string]>();
+  try {
+    for (const s of sources) {
+      const ir = kept.has(s.pkgKey) ? loaded.get(s.rel) : undefined;
+      files[s.rel] = [s.key, s.pkgKey, s.seed(isSeed) ? 1 : 0, seedPackages.has(s.pkgKey) ? '' : refsDigest(s, inTree), ir ? carrierDigest(ir) : ''];
+    }
+  } catch {
+    return; // unreadable now: nothing stored
+  }
+  cache.writeSide('widen', { seedKey, kept: [...kept], files } satisfies StoredWidening);
+}
+
+function refsDigest(s: SourceFile, inTree: (path: string) => boolean): string {
+  return hashText(JSON.stringify(s.refs(inTree))).slice(0, 16);
+}
+
+function carrierDigest(ir: FileIR): string {
+  return hashText(JSON.stringify(carrierFacts(ir))).slice(0, 16);
 }
 
 const SQLISH = /\b(?:insert\s+into|delete\s+from|update\s+[\w."]+\s+set|merge\s+into|truncate|copy\s|set_config|set\s+local)\b/i;
