@@ -2,7 +2,6 @@
 // The only file that touches `process`: answers an identical earlier run on unchanged inputs from its replay
 // record before the engine is even loaded (replay.ts), else runs main() and sets the exit code. Unknown errors are
 // bugs: one line asking for a report, plus the stack only with RLSCOV_DEBUG=1.
-import { setFlagsFromString } from 'node:v8';
 import { nodeHost } from '../host.js';
 import { runWithReplay } from './replay.js';
 
@@ -34,9 +33,6 @@ async function loadMain(): Promise<typeof import('./main.js')> {
 }
 
 runWithReplay(argv, io, nodeHost, async (recorder) => {
-  // The parser and the interpreter allocate many short-lived objects: a larger young generation halves the number
-  // of scavenges (temporal cold: 3.5 s -> 3.2 s, +30 MB peak RSS; bench/RESULTS.md). Takes effect as the heap grows.
-  setFlagsFromString('--max-semi-space-size=32');
   const { main } = await loadMain();
   return main(argv, { ...io, replay: recorder });
 }).then(
