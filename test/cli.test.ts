@@ -540,6 +540,37 @@ describe('built CLI (smoke)', () => {
     expect(v.stdout.trim()).toBe(JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')).version);
   });
 
+  it('a first run past the in-place writes hands its cache entries to the writer thread, all of them', async () => {
+    // 90 extra packages with a write each: ~200 entries, most of them written by the worker (cache/writer.ts).
+    const dir = mkdtempSync(path.join(tmpdir(), 'rlscov-writer-'));
+    cpSync(SAMPLE_FORK, dir, { recursive: true });
+    for (let i = 0; i < 90; i++) {
+      mkdirSync(path.join(dir, `internal/extra${i}`), { recursive: true });
+      writeFileSync(
+        path.join(dir, `internal/extra${i}/store.go`),
+        `package extra${i}\n\nimport "database/sql"\n\nfunc Touch(db *sql.DB, id string) error {\n\t_, err := db.Exec("UPDATE widgets SET name = $1 WHERE id = $1", id)\n\treturn err\n}\n`,
+      );
+    }
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'rlscov-writer-cache-'));
+    const first = spawnSync(process.execPath, [BIN, 'scan', '.', '--format', 'json', '--cache-dir', cacheDir], { cwd: dir, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' }, timeout: 60_000 });
+    const live = (r: { findings: Array<{ ruleId: string; location?: { file: string; line: number }; span?: { file: string; start: { line: number } } }> }): string[] =>
+      r.findings.map((f) => (f.location ? `${f.location.file}:${f.location.line} ${f.ruleId}` : `${f.span!.file}:${f.span!.start.line} ${f.ruleId}`)).sort();
+    expect(first.stderr).toBe('');
+    const a = JSON.parse(first.stdout) as { summary: { filesParsed: number }; findings: Array<{ ruleId: string; location: { file: string; line: number } }> };
+    expect(a.summary.filesParsed).toBeGreaterThan(90);
+    const entries = readdirSync(cacheDir).filter((n) => n.startsWith('facts-')).flatMap((d) => readdirSync(path.join(cacheDir, d)));
+    expect(entries.filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    expect(entries.length).toBeGreaterThan(2 * 90);
+    // A migration comment drops the whole-run result (and the replay record), not the per-file entries: every
+    // file's IR and facts come back from what the first run wrote.
+    writeFileSync(path.join(dir, 'migrations/001_init.sql'), readFileSync(path.join(dir, 'migrations/001_init.sql'), 'utf8') + '\n-- touched\n');
+    const { analyze } = await import('../src/engine/analyze.js');
+    const second = await analyze({ paths: ['.'], cwd: dir, cache: true, cacheDir });
+    expect(second.summary.filesParsed).toBe(0);
+    expect(second.summary.cache?.factsFromCache).toBeGreaterThan(90);
+    expect(live(second)).toEqual(live(a));
+  });
+
   it('stops quietly when the reader of its output goes away (| head)', async () => {
     const child = spawn(process.execPath, [BIN, 'scan', SAMPLE_FORK, '--no-cache', '--format', 'json'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.destroy();

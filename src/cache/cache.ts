@@ -4,13 +4,17 @@
 // tree answers without parsing or analysing anything, and small side tables (SQL classifications). Under the user cache
 // directory (or --cache-dir), written atomically; a corrupt or foreign entry is ignored, never fatal.
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { FileIR, FuncDeclIR } from '../go/ir.js';
 import type { RunResult } from '../model.js';
 import { TOOL_VERSION } from '../version.js';
+import { writeFileAtomic } from './atomic.js';
+import { EntryWriter } from './writer.js';
+
+export { writeFileAtomic };
 
 /** Bump when the IR or the analysis changes shape, so old caches are not read. */
 export const CACHE_FORMAT = 13;
@@ -53,6 +57,8 @@ export function hashText(...parts: string[]): string {
 
 export class FactsCache {
   private used = new Set<string>();
+  /** Per-file entries are written on a worker thread while the run goes on (writer.ts). */
+  private readonly writes = new EntryWriter();
   private declOf = new WeakMap<FileIR, string>();
   private run: StoredRun | null = null;
   private runDirty = false;
@@ -124,7 +130,7 @@ export class FactsCache {
     if (ir) this.declOf.set(ir, decl);
     const head: StoredFile = { format: CACHE_FORMAT, tool: TOOL_VERSION, ir: ir && { ...ir, funcs: ir.funcs.map((f) => ({ ...f, body: [] })) }, decl };
     const text = JSON.stringify(head) + (ir ? '\n' + JSON.stringify(ir.funcs.map((f) => f.body)) : '');
-    writeFileAtomic(join(this.dir, `${key}.json`), text);
+    this.writes.add(join(this.dir, `${key}.json`), text);
   }
 
   /** The `decl` hash stored with a file's IR (set or read in this run), if any. */
@@ -142,7 +148,7 @@ export class FactsCache {
 
   setFacts(key: string, facts: unknown): void {
     this.used.add(key);
-    writeStored(join(this.dir, `${key}.json`), { format: CACHE_FORMAT, tool: TOOL_VERSION, facts } satisfies StoredFacts, 'json');
+    this.writes.add(join(this.dir, `${key}.json`), JSON.stringify({ format: CACHE_FORMAT, tool: TOOL_VERSION, facts } satisfies StoredFacts));
   }
 
   /** A side table kept for the whole tree (one JSON file per name and root), or undefined. */
@@ -168,8 +174,12 @@ export class FactsCache {
     this.runDirty = true;
   }
 
-  /** Writes the run result; drops facts of files that no longer exist in this form once they pile up. */
-  save(): void {
+  /**
+   * Finishes the entries still being written, writes the run result, and drops facts of files that no longer
+   * exist in this form once they pile up.
+   */
+  async save(): Promise<void> {
+    await this.writes.done();
     if (this.runDirty && this.run) writeStored(this.runFile, this.run, 'v8');
     try {
       const entries = readdirSync(this.dir);
@@ -258,24 +268,3 @@ function writeStored(file: string, value: unknown, encoding: Encoding): void {
   writeFileAtomic(file, encoding === 'json' ? JSON.stringify(value) : serialize(value));
 }
 
-/**
- * Writes `file` atomically (a temporary file renamed into place, so a reader never sees half of it), making its
- * directory on first need. False when it could not be written: a read-only cache directory only costs speed.
- */
-export function writeFileAtomic(file: string, data: string | Uint8Array): boolean {
-  try {
-    const tmp = `${file}.${process.pid}.tmp`;
-    try {
-      writeFileSync(tmp, data);
-    } catch (e) {
-      // The directory is made on the first write that needs it (one mkdir per entry cost 12 ms per 1,300 entries).
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      mkdirSync(join(file, '..'), { recursive: true });
-      writeFileSync(tmp, data);
-    }
-    renameSync(tmp, file);
-    return true;
-  } catch {
-    return false;
-  }
-}

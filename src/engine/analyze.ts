@@ -256,7 +256,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
     if (sql.added > sqlSeen) cache.writeSide('sql', sql.entries);
     if (!databaseUrl && !unstable) cache.setLastRun(runKey, result);
     index.save(sources);
-    cache.save();
+    await cache.save();
   }
   stage.done();
   return result;
