@@ -793,18 +793,23 @@ function interpretAll(
         const local = emptyFacts();
         const queried = new Map<string, string>();
         const lookup = { get: (id: string) => (queried.set(id, answer(id)), current.get(id)) };
+        // What the file looks up in other packages, recorded only for the cache (a key of its cached facts). The
+        // observer is called on every lookup: packages are collected as objects, their names made once at the end.
+        const depPackages = new Set<PackageInfo>();
         const deps = new Set<string>();
-        program.observer = {
-          imported: (path, p) => {
-            deps.add(`i:${path}`);
-            if (p) deps.add(`p:${p.key}`);
-          },
-          // A type found, or a method or exported function found, is covered by its package's digest; what was
-          // not found (and an unexported function, which other packages' digests leave out) is recorded itself.
-          typeDecl: (canonical, p) => deps.add(p ? `p:${p.key}` : `t:${canonical}`),
-          func: (id, f) => deps.add(f && nameableElsewhere(f.decl) ? `p:${f.pkg.key}` : `f:${id}`),
-          implementations: (m) => deps.add(`m:${m}`),
-        };
+        if (cached) {
+          program.observer = {
+            imported: (path, p) => {
+              deps.add(`i:${path}`);
+              if (p) depPackages.add(p);
+            },
+            // A type found, or a method or exported function found, is covered by its package's digest; what was
+            // not found (and an unexported function, which other packages' digests leave out) is recorded itself.
+            typeDecl: (canonical, p) => (p ? depPackages.add(p) : deps.add(`t:${canonical}`)),
+            func: (id, f) => (f && nameableElsewhere(f.decl) ? depPackages.add(f.pkg) : deps.add(`f:${id}`)),
+            implementations: (m) => deps.add(`m:${m}`),
+          };
+        }
         const interp = new Interpreter(program, local, { adminOpeners }, lookup);
         const failed: FileProblem[] = [];
         try {
@@ -818,6 +823,7 @@ function interpretAll(
         } finally {
           program.observer = null;
         }
+        for (const p of depPackages) deps.add(`p:${p.key}`);
         v = { queried: [...queried], deps: [...deps].sort().map((dep) => [dep, digestOf(dep)]), facts: local, problems: failed };
         vs.push(v);
         interpreted.add(file);
