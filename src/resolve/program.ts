@@ -169,12 +169,22 @@ export class Program {
     const wanted = td?.decl.methods;
     if (!td || !wanted?.includes(m)) return [];
     this.observer?.implementations(m);
-    const { methodSets, byMethodName } = this.methodIndex();
-    return (byMethodName.get(m) ?? []).filter((f) => {
-      const set = methodSets.get(`${f.pkg.key}.${f.decl.recvType}`);
-      return !!set && wanted.every((w) => set.has(w));
-    });
+    // Memoised per interface and method (the lookups above still run: the observer must see them every time).
+    let byMethod = this.implementationsOf.get(td);
+    if (!byMethod) this.implementationsOf.set(td, (byMethod = new Map()));
+    let found = byMethod.get(m);
+    if (!found) {
+      const { methodSets, byMethodName } = this.methodIndex();
+      found = (byMethodName.get(m) ?? []).filter((f) => {
+        const set = methodSets.get(`${f.pkg.key}.${f.decl.recvType}`);
+        return !!set && wanted.every((w) => set.has(w));
+      });
+      byMethod.set(m, found);
+    }
+    return found;
   }
+
+  private implementationsOf = new Map<object, Map<string, FuncInfo[]>>();
 
   private methodIndex(): { methodSets: Map<string, Set<string>>; byMethodName: Map<string, FuncInfo[]> } {
     if (!this.methodSets || !this.byMethodName) {
