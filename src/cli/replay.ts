@@ -238,6 +238,17 @@ function recordingHost(base: Host, note: (abs: string, stamp?: string) => void):
       note(abs, st);
       return st;
     };
+    // One stat answers both the run's question and the record (module lookups probe a go.mod in every directory).
+    host.exists = (abs) => {
+      const st = f(abs);
+      note(abs, st);
+      return st[0] === 'f' || st[0] === 'd';
+    };
+    host.isDirectory = (abs) => {
+      const st = f(abs);
+      note(abs, st);
+      return st[0] === 'd';
+    };
   }
   if (base.readFileBuffer) {
     const f = base.readFileBuffer;
