@@ -1,7 +1,7 @@
 // The persistent cache: an unchanged tree reuses the last result without parsing; an edit re-parses exactly the
 // edited file and changes exactly the findings it should; config and migrations are part of the key; a corrupt
 // cache is ignored.
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { MIGRATION } from './helpers/cli.js';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -293,6 +293,63 @@ ${call}
       expect(live(after)).toEqual(['jobs/jobs.go:6 RLS002']);
       expect(after.findings.find((f) => f.ruleId === 'RLS002')?.message).toContain('store.Main');
     });
+  });
+
+  it('a file whose cached IR vanishes and whose text changes mid-run is reported, never cached as analysed', async () => {
+    // Between the parse stage (IR declarations read) and the interpretation (bodies read lazily), another run's
+    // cleanup deletes w.go's IR entry and an editor saves w.go: its bodies cannot be had as they were.
+    const W = `package ledger
+
+import (
+	"context"
+	"database/sql"
+)
+
+func WriteInvoice(ctx context.Context, db *sql.DB) error {
+	_, err := db.ExecContext(ctx, "INSERT INTO invoices (id, org_id, status) VALUES ('a', 'b', 'c')")
+	return err
+}
+`;
+    const dir = mkdtempSync(join(tmpdir(), 'rlscov-vanish-'));
+    cpSync(SAMPLE, dir, { recursive: true });
+    mkdirSync(join(dir, 'ledger'));
+    const w = join(dir, 'ledger/w.go');
+    writeFileSync(w, W);
+    const cacheDir = mkdtempSync(join(tmpdir(), 'rlscov-vanish-cache-'));
+    // Runs that start 5 s later than the clock says: the file index trusts the stamps of files just written, so
+    // unchanged files are not read again (as on a tree edited more than two seconds before).
+    const run = () => analyze({ paths: ['.'], cwd: dir, cache: true, cacheDir }, { now: () => Date.now() + 5000 });
+    const first = await run();
+    expect(live(first)).toContain('ledger/w.go:9 RLS001');
+    // A new file in w.go's package changes its package's declarations: w.go is interpreted again, from its cached IR.
+    writeFileSync(join(dir, 'ledger/extra.go'), 'package ledger\n\nfunc Extra(n int) int { return n }\n');
+    const { FactsCache } = await import('../src/cache/cache.js');
+    const getFacts = FactsCache.prototype.getFacts;
+    let fired = false;
+    FactsCache.prototype.getFacts = function (this: InstanceType<typeof FactsCache>, key: string) {
+      if (!fired) {
+        fired = true;
+        for (const e of readdirSync(this.dir)) if (readFileSync(join(this.dir, e), 'utf8').startsWith('{') && readFileSync(join(this.dir, e), 'utf8').includes('"path":"ledger/w.go"')) rmSync(join(this.dir, e));
+        writeFileSync(w, W.replace('func WriteInvoice', 'func Added() {}\n\nfunc WriteInvoice'));
+      }
+      return getFacts.call(this, key);
+    };
+    let second: RunResult;
+    try {
+      second = await run();
+    } finally {
+      FactsCache.prototype.getFacts = getFacts;
+    }
+    expect(fired).toBe(true);
+    // Reported as a problem of the file, not analysed from the wrong bodies.
+    expect(second.fileErrors.some((e) => e.message.includes('ledger/w.go changed while it was analysed'))).toBe(true);
+    // Nothing of it was kept: with w.go as it was, the next run analyses it again and agrees with a plain run.
+    writeFileSync(w, W);
+    const third = await run();
+    expect(third.summary.cache?.wholeRun).toBe(false);
+    expect(third.fileErrors).toEqual([]);
+    expect(live(third)).toEqual(live(await analyze({ paths: ['.'], cwd: dir, cache: false })));
+    expect(live(third)).toContain('ledger/w.go:9 RLS001');
   });
 
   it('reads a truncated IR entry as a miss', async () => {

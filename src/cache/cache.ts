@@ -99,11 +99,12 @@ export class FactsCache {
     if (ir) {
       // Validated now, parsed later: a truncated entry is a miss, never a failure in the middle of the analysis.
       if (read.bodiesAt < 0 || !read.complete || typeof head.decl !== 'string') return undefined;
+      const bodiesAt = read.bodiesAt; // not `read`: the closure below would keep the declarations text alive
       let bodies: FuncDeclIR['body'][] | null = null;
       const load = (): FuncDeclIR['body'][] => {
         if (bodies) return bodies;
         try {
-          bodies = JSON.parse(readFrom(file, read.bodiesAt)) as FuncDeclIR['body'][];
+          bodies = JSON.parse(readFrom(file, bodiesAt)) as FuncDeclIR['body'][];
         } catch (e) {
           if (!relower) throw e;
           bodies = relower().funcs.map((f) => f.body);

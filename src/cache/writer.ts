@@ -24,6 +24,9 @@ export class EntryWriter {
     }
     if (!this.worker) {
       this.worker = new Worker(this.workerUrl);
+      // Never what keeps the process alive: a run that fails before done() must still exit (entries it did not
+      // write cost the next run only speed; each one that was written is whole).
+      this.worker.unref();
       this.worker.on('error', () => {
         // Entries it had not written yet are missing from the cache: the next run recomputes them.
         this.broken = true;
@@ -38,6 +41,7 @@ export class EntryWriter {
     const w = this.worker;
     if (!w) return;
     this.worker = null;
+    w.ref(); // waiting for its answer must keep the process alive
     await new Promise<void>((resolve) => {
       w.once('message', () => resolve());
       w.once('error', () => resolve());

@@ -187,9 +187,11 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   const program = new Program(files.sort((a, b) => a.path.localeCompare(b.path)));
   // A file that changed or vanished while this run read it (stale) has no valid key: nothing computed from it is
   // cached, and neither is the run's result (its key was computed before).
-  const unstable = sources.some((s) => s.stale);
   const keyOf = new Map(sources.filter((s) => !s.stale).map((s) => [s.rel, s.key]));
-  const { facts, fromCache: factsFromCache } = interpretAll(program, adminOpeners, fileErrors, cache ? { cache, keyOf } : null);
+  // A file can also turn out stale while it is interpreted (its cached bodies gone and its text changed since).
+  const bySourcePath = new Map(sources.map((s) => [s.rel, s]));
+  const stable = (path: string): boolean => bySourcePath.get(path)?.stale !== true;
+  const { facts, fromCache: factsFromCache } = interpretAll(program, adminOpeners, fileErrors, cache ? { cache, keyOf, stable } : null);
   stage.mark('solve');
   const needs = makeNeeds(catalog);
   const solver = new Solver(program, facts, { wrappers, defaultSetting, needs });
@@ -254,7 +256,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
     stage.mark('cache-save');
     const sql = sqlClassifications();
     if (sql.added > sqlSeen) cache.writeSide('sql', sql.entries);
-    if (!databaseUrl && !unstable) cache.setLastRun(runKey, result);
+    if (!databaseUrl && !sources.some((s) => s.stale)) cache.setLastRun(runKey, result);
     index.save(sources);
     await cache.save();
   }
@@ -387,7 +389,12 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
           files.push(had);
           continue;
         }
-        const hit = o.cache?.get(s.key, () => lowerGoFile({ path: s.rel, source: s.text(), pkgKey: s.pkgKey }));
+        const hit = o.cache?.get(s.key, () => {
+          // The entry vanished before its bodies were read: lower them again, from the text the key was made of.
+          const source = s.text();
+          if (s.stale) throw new Error(`${s.rel} changed while it was analysed; run rlscov again`);
+          return lowerGoFile({ path: s.rel, source, pkgKey: s.pkgKey });
+        });
         if (hit) {
           files.push(hit);
           loaded.set(s.rel, hit);
@@ -695,7 +702,7 @@ function interpretAll(
   program: Program,
   adminOpeners: Set<string>,
   problems: FileProblem[],
-  cached: { cache: FactsCache; keyOf: Map<string, string> } | null,
+  cached: { cache: FactsCache; keyOf: Map<string, string>; stable: (path: string) => boolean } | null,
 ): { facts: Facts; fromCache: number } {
   const byFile = new Map<FileIR, FuncInfo[]>();
   for (const fn of program.funcs.values()) {
@@ -830,7 +837,7 @@ function interpretAll(
         // Written at once (again if a later round adds a variant): serialising every file's facts at the end
         // held them all as text at the same time (+40 MB of heap on temporal).
         const key = entryKeys.get(file);
-        if (key) cached!.cache.setFacts(key, { variants: vs.map((x) => ({ queried: x.queried, deps: x.deps, facts: factsToData(x.facts), problems: x.problems })) } satisfies StoredVariants);
+        if (key && cached!.stable(file.path)) cached!.cache.setFacts(key, { variants: vs.map((x) => ({ queried: x.queried, deps: x.deps, facts: factsToData(x.facts), problems: x.problems })) } satisfies StoredVariants);
       }
       mergeFacts(facts, v.facts);
       roundProblems.push(...v.problems);
