@@ -283,6 +283,18 @@ ${call}
       expect(live(after)).toEqual(['jobs/jobs.go:6 RLS002']);
     });
 
+    it('a kept file that stops declaring a carrier widens again, and counts only what that widening keeps', async () => {
+      const t = tree({ 'store/store.go': STORE('db *sql.DB'), 'jobs/jobs.go': JOBS('\t_ = store.DeleteInvoices(h.(*sql.DB), "x")') });
+      expect(live(await t.run())).toEqual(['jobs/jobs.go:6 RLS002']);
+      writeFileSync(join(t.dir, 'store/store.go'), STORE('h interface{}', 'Main'));
+      const after = await t.run();
+      const fresh = await analyze({ paths: ['.'], cwd: t.dir, cache: false });
+      expect(live(after)).toEqual(live(fresh));
+      expect(live(after)).toEqual(['store/store.go:8 RLS001']);
+      // jobs/ was loaded while the last widening was tried, but the widening done again does not keep it.
+      expect(after.summary.filesParsed + (after.summary.cache?.filesFromCache ?? 0)).toBe(fresh.summary.filesParsed);
+    });
+
     it('a body edit keeps the widening, and the findings follow the edit', async () => {
       const t = tree({ 'store/store.go': STORE('db *sql.DB'), 'jobs/jobs.go': JOBS('\t_ = store.DeleteInvoices(h.(*sql.DB), "x")') });
       expect(live(await t.run())).toEqual(['jobs/jobs.go:6 RLS002']);

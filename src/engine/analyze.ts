@@ -338,10 +338,13 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
   const isSeed = seedMatcher(o.seedNames);
   // A file indexed as unchanged but unreadable when its text is finally needed (deleted during the run).
   const failedRead = new Set<SourceFile>();
+  // Where problems go: o.problems, or, while the last widening is tried, a list kept only if it holds (a widening
+  // started again from the seeds meets again the problems of the files it keeps, and only those).
+  let problems = o.problems;
   const unreadable = (s: SourceFile, e: unknown): void => {
     if (failedRead.has(s)) return;
     failedRead.add(s);
-    o.problems.push({ file: s.rel, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+    problems.push({ file: s.rel, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
   };
   const kept = new Set<string>();
   let frontier = new Set<string>();
@@ -358,8 +361,6 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
   const files: FileIR[] = [];
   /** Every file taken from the cache or lowered in this run (a widening started again reuses them). */
   const loaded = new Map<string, FileIR>();
-  let parsed = 0;
-  let fromCache = 0;
   let failed = failedRead.size > 0;
   const pool = new LowerPool(o.workers);
   const pkgOfImport = new Map<string, string | null>();
@@ -373,7 +374,12 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
   const seedKey = hashText(...o.seedNames);
   const previous = o.cache && o.prefilter && !failed ? lastWidening(o.cache, seedKey, sources, isSeed, inTree) : null;
   let reusing = previous !== null;
-  if (previous) frontier = new Set(previous.kept);
+  if (previous) {
+    frontier = new Set(previous.kept);
+    problems = [];
+  }
+  /** How each loaded file was had (the counts are of the files finally kept). */
+  const lowered = new Set<string>();
   try {
     while (frontier.size) {
       const todo = [...frontier].filter((k) => !kept.has(k));
@@ -398,7 +404,6 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
         if (hit) {
           files.push(hit);
           loaded.set(s.rel, hit);
-          fromCache++;
           continue;
         }
         try {
@@ -413,17 +418,17 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
         t = performance.now();
         const out = await pool.lower(toParse);
         timing.lower += performance.now() - t;
-        parsed += out.irs.length;
         const byRel = new Map(inputs.map((s) => [s.rel, s]));
         for (const ir of out.irs) {
           files.push(ir);
           loaded.set(ir.path, ir);
+          lowered.add(ir.path);
           const s = byRel.get(ir.path);
           // A file that changed while the run read it is analysed as read, but never cached under the old key.
           if (s && !s.stale && o.cache) o.cache.set(s.key, ir, declHash(ir));
           s?.dropText();
         }
-        for (const f of out.failures) o.problems.push({ file: f.path, message: `could not be analysed: ${f.message}` });
+        for (const f of out.failures) problems.push({ file: f.path, message: `could not be analysed: ${f.message}` });
         if (out.failures.length) failed = true;
       }
       if (!o.prefilter) break;
@@ -436,8 +441,15 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
           return ir !== undefined && carrierDigest(ir) === c.carriers;
         });
         timing.widen += performance.now() - t;
-        if (same) break;
+        if (same) {
+          o.problems.push(...problems);
+          problems = o.problems;
+          break;
+        }
         reusing = false;
+        problems = o.problems;
+        failedRead.clear();
+        failed = false;
         files.length = 0;
         kept.clear();
         frontier = new Set(seedPackages);
@@ -470,7 +482,8 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
   if (o.cache) o.detail('from cache', timing.cache);
   o.detail('lower', timing.lower);
   o.detail('widen', timing.widen);
-  return { files, parsed, fromCache };
+  const parsed = files.filter((f) => lowered.has(f.path)).length;
+  return { files, parsed, fromCache: files.length - parsed };
 }
 
 /**
