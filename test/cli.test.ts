@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Sarif from 'sarif';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, type Io } from '../src/cli/main.js';
@@ -569,6 +569,34 @@ describe('built CLI (smoke)', () => {
     expect(second.summary.filesParsed).toBe(0);
     expect(second.summary.cache?.factsFromCache).toBeGreaterThan(90);
     expect(live(second)).toEqual(live(a));
+  });
+
+  it('the cache writer thread never keeps the process alive, and finishes every write a run waits for', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rlscov-writer-exit-'));
+    const writer = JSON.stringify(pathToFileURL(path.join(REPO, 'dist/src/cache/writer.js')).href);
+    const script = (wait: boolean): string =>
+      `import { EntryWriter } from ${writer};
+const w = new EntryWriter();
+for (let i = 0; i < 100; i++) w.add(${JSON.stringify(dir)} + '/e' + i + '.json', 'x'.repeat(1000));
+${wait ? 'await w.done();' : '// no done(): the run failed before saving'}`;
+    // A run that fails before saving: the process still exits (it used to hang on the worker).
+    const run = (wait: boolean) => {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'rlscov-writer-script-')), 'run.mjs');
+      writeFileSync(file, script(wait));
+      return spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 20_000 });
+    };
+    const failed = run(false);
+    expect(failed.error).toBeUndefined();
+    expect(failed.status).toBe(0);
+    // A run that saves: every entry is written, whole, before it ends (36 of them by the worker).
+    rmSync(dir, { recursive: true });
+    mkdirSync(dir);
+    const saved = run(true);
+    expect(saved.stderr).toBe('');
+    expect(saved.status).toBe(0);
+    const names = readdirSync(dir);
+    expect(names.filter((n) => n.endsWith('.json'))).toHaveLength(100);
+    expect(names.every((n) => n.endsWith('.json') && readFileSync(path.join(dir, n), 'utf8').length === 1000)).toBe(true);
   });
 
   it('stops quietly when the reader of its output goes away (| head)', async () => {

@@ -23,7 +23,8 @@ export class EntryWriter {
       return;
     }
     if (!this.worker) {
-      this.worker = new Worker(this.workerUrl);
+      // No node flags of the parent (--input-type, --cpu-prof...): the writer needs none, and some break a worker.
+      this.worker = new Worker(this.workerUrl, { execArgv: [] });
       // Never what keeps the process alive: a run that fails before done() must still exit (entries it did not
       // write cost the next run only speed; each one that was written is whole).
       this.worker.unref();
