@@ -295,6 +295,16 @@ ${call}
       expect(after.summary.filesParsed + (after.summary.cache?.filesFromCache ?? 0)).toBe(fresh.summary.filesParsed);
     });
 
+    it('a carrier whose name starts with a non-ASCII capital (exported in Go) keeps the packages that use it', async () => {
+      const t = tree({
+        'store/store.go': STORE('db *sql.DB').replace('func DeleteInvoices', 'func ÄndereRechnungen'),
+        'jobs/jobs.go': JOBS('\t_ = store.ÄndereRechnungen(h.(*sql.DB), "x")'),
+      });
+      const prefiltered = await analyze({ paths: ['.'], cwd: t.dir, cache: false });
+      expect(live(prefiltered)).toEqual(live(await t.plain()));
+      expect(live(prefiltered)).toEqual(['jobs/jobs.go:6 RLS002']);
+    });
+
     it('a body edit keeps the widening, and the findings follow the edit', async () => {
       const t = tree({ 'store/store.go': STORE('db *sql.DB'), 'jobs/jobs.go': JOBS('\t_ = store.DeleteInvoices(h.(*sql.DB), "x")') });
       expect(live(await t.run())).toEqual(['jobs/jobs.go:6 RLS002']);

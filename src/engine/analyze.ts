@@ -581,8 +581,8 @@ interface CarrierFacts {
 }
 
 const carrierFactsOf = new WeakMap<FileIR, CarrierFacts>();
-// ASCII upper case, like the `alias.Name` references (sources.ts: importRefs) carriers are matched against.
-const exportedName = (n: string): boolean => /^[A-Z]/.test(n);
+// Go's rule: a name is exported when it starts with an upper-case letter, any script's (`Ärger` too).
+const exportedName = (n: string): boolean => /^\p{Lu}/u.test(n);
 
 function carrierFacts(f: FileIR): CarrierFacts {
   let c = carrierFactsOf.get(f);

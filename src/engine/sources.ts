@@ -120,7 +120,9 @@ export class SourceFile {
 /** The `alias.Name` references of a file for the imports `wanted` keeps, per import path (names may be none). */
 export function importRefs(text: string, imports: ReadonlyMap<string, string>, wanted: (path: string) => boolean): ImportRefs {
   const out: ImportRefs = [];
-  const word = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+  // Any non-ASCII code unit counts as part of a name: outside strings and comments Go allows it only in
+  // identifiers (`store.ÄndereRechnungen`); what such a scan makes of text in comments does not matter.
+  const word = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c > 127;
   for (const [alias, path] of imports) {
     if (!wanted(path)) continue;
     const prefix = `${alias}.`;
