@@ -305,6 +305,16 @@ ${call}
       expect(live(prefiltered)).toEqual(['jobs/jobs.go:6 RLS002']);
     });
 
+    it('an import alias with non-ASCII letters is followed like any other', async () => {
+      const t = tree({
+        'store/store.go': STORE('db *sql.DB'),
+        'jobs/jobs.go': JOBS('\t_ = läger.DeleteInvoices(h.(*sql.DB), "x")').replace('import "example.com/w/store"', 'import läger "example.com/w/store"'),
+      });
+      const prefiltered = await analyze({ paths: ['.'], cwd: t.dir, cache: false });
+      expect(live(prefiltered)).toEqual(live(await t.plain()));
+      expect(live(prefiltered)).toEqual(['jobs/jobs.go:6 RLS002']);
+    });
+
     it('a body edit keeps the widening, and the findings follow the edit', async () => {
       const t = tree({ 'store/store.go': STORE('db *sql.DB'), 'jobs/jobs.go': JOBS('\t_ = store.DeleteInvoices(h.(*sql.DB), "x")') });
       expect(live(await t.run())).toEqual(['jobs/jobs.go:6 RLS002']);

@@ -17,7 +17,7 @@ import { EntryWriter } from './writer.js';
 export { writeFileAtomic };
 
 /** Bump when the IR or the analysis changes shape, so old caches are not read. */
-export const CACHE_FORMAT = 14;
+export const CACHE_FORMAT = 15;
 
 interface StoredFile {
   format: number;

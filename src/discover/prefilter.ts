@@ -34,9 +34,10 @@ export function importsOf(text: string): Map<string, string> {
     out.set(name, path);
   };
   const head = text.slice(0, 64 * 1024);
-  for (const m of head.matchAll(/^import\s+(?:([\w.]+)\s+)?"([^"]+)"/gm)) add(m[1], m[2]!);
+  // An alias is any Go identifier (letters of any script), `.` or `_`.
+  for (const m of head.matchAll(/^import\s+(?:([\p{L}\p{Nd}_.]+)\s+)?"([^"]+)"/gmu)) add(m[1], m[2]!);
   for (const block of head.matchAll(/^import\s*\(([\s\S]*?)\)/gm)) {
-    for (const m of block[1]!.matchAll(/^\s*(?:([\w.]+)\s+)?"([^"]+)"/gm)) add(m[1], m[2]!);
+    for (const m of block[1]!.matchAll(/^\s*(?:([\p{L}\p{Nd}_.]+)\s+)?"([^"]+)"/gmu)) add(m[1], m[2]!);
   }
   return out;
 }
