@@ -1,8 +1,9 @@
 // Persistent cache of per-file facts (the lowered IR, keyed by a hash of the file's path, package and content; and
 // the file's pass-1 facts, keyed by that and the program's declarations), under the tool version (one small file
 // each, so an edit rewrites few entries); plus the last whole-run result keyed by every input, so an unchanged
-// tree answers without parsing or analysing anything, and small side tables (SQL classifications). Under the user cache
-// directory (or --cache-dir), written atomically; a corrupt or foreign entry is ignored, never fatal.
+// tree answers without parsing or analysing anything, and small side tables per root (the file index, SQL
+// classifications, the folded catalog, the last widening). Under the user cache directory (or --cache-dir),
+// written atomically; a corrupt or foreign entry is ignored, never fatal.
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -13,8 +14,6 @@ import type { RunResult } from '../model.js';
 import { TOOL_VERSION } from '../version.js';
 import { writeFileAtomic } from './atomic.js';
 import { EntryWriter } from './writer.js';
-
-export { writeFileAtomic };
 
 /** Bump when the IR or the analysis changes shape, so old caches are not read. */
 export const CACHE_FORMAT = 15;

@@ -18,7 +18,8 @@
 import * as fs from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CACHE_FORMAT, defaultCacheDir, hashText, writeFileAtomic } from '../cache/cache.js';
+import { writeFileAtomic } from '../cache/atomic.js';
+import { CACHE_FORMAT, defaultCacheDir, hashText } from '../cache/cache.js';
 import { stampTrusted, statStamp as stampOf, type GlobFs, type Host } from '../host.js';
 import { TOOL_VERSION } from '../version.js';
 

@@ -18,7 +18,7 @@ import { catalogDrift } from '../catalog/drift.js';
 import { loadSqlParser, seedSqlClassifications, sqlClassifications } from '../sql/index.js';
 import { importedPackageKey, Program, type FuncInfo, type PackageInfo } from '../resolve/program.js';
 import { emptyFacts, Interpreter, type Facts } from '../resolve/interpret.js';
-import { declarationsOf, factsFromData, factsToData, mergeFacts, nameableElsewhere, type FileFactsData } from '../resolve/facts.js';
+import { declarationsOf, factsFromData, factsToData, isExported, mergeFacts, nameableElsewhere, type FileFactsData } from '../resolve/facts.js';
 import { Solver, satisfies, type WriteNeed } from '../resolve/solve.js';
 import { DEFAULT_ADMIN_OPENERS, DEFAULT_WRAPPERS, isHandleType } from '../resolve/drivers.js';
 import type { AnalyzeOptions } from './options.js';
@@ -94,8 +94,10 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   const adminOpeners = new Set([...DEFAULT_ADMIN_OPENERS, ...config.adminOpeners]);
   const wrappers = new Set([...DEFAULT_WRAPPERS, ...config.wrappers.map((w) => w.slice(w.lastIndexOf('.') + 1)), ...config.wrappers]);
   const seedNames = [...adminOpeners, ...wrappers];
+  // What seeds were computed with: seeds (in the file index) and the widening (in the cache) hold only under it.
+  const seedKey = hashText(TOOL_VERSION, ...seedNames);
   // Unchanged files (by stat stamp, with the cache) are neither read nor re-examined: see sources.ts.
-  const index = new FileIndex(host, cache, rel, hashText(TOOL_VERSION, ...seedNames), startedAt);
+  const index = new FileIndex(host, cache, rel, seedKey, startedAt);
 
   stage.mark('discover');
   const found = await discoverFiles(host, {
@@ -171,6 +173,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
     workers: opts.workers ?? defaultWorkers(),
     prefilter: opts.prefilter !== false,
     seedNames,
+    seedKey,
     problems: fileErrors,
     detail: stage.detail,
   });
@@ -185,13 +188,10 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   // Resolve.
   stage.mark('interpret');
   const program = new Program(files.sort((a, b) => a.path.localeCompare(b.path)));
-  // A file that changed or vanished while this run read it (stale) has no valid key: nothing computed from it is
-  // cached, and neither is the run's result (its key was computed before).
-  const keyOf = new Map(sources.filter((s) => !s.stale).map((s) => [s.rel, s.key]));
-  // A file can also turn out stale while it is interpreted (its cached bodies gone and its text changed since).
-  const bySourcePath = new Map(sources.map((s) => [s.rel, s]));
-  const stable = (path: string): boolean => bySourcePath.get(path)?.stale !== true;
-  const { facts, fromCache: factsFromCache } = interpretAll(program, adminOpeners, fileErrors, cache ? { cache, keyOf, stable } : null);
+  // A file that changed or vanished while this run read it (stale, found so at any point of the run) has no valid
+  // key: nothing computed from it is cached, and neither is the run's result (its key was computed before).
+  const sourceOf = new Map(sources.map((s) => [s.rel, s]));
+  const { facts, fromCache: factsFromCache } = interpretAll(program, adminOpeners, fileErrors, cache ? { cache, sourceOf } : null);
   stage.mark('solve');
   const needs = makeNeeds(catalog);
   const solver = new Solver(program, facts, { wrappers, defaultSetting, needs });
@@ -320,6 +320,8 @@ interface ParseOptions {
   workers: number;
   prefilter: boolean;
   seedNames: string[];
+  /** Identifies seedNames (see analyze). */
+  seedKey: string;
   problems: FileProblem[];
 }
 
@@ -361,7 +363,8 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
   const files: FileIR[] = [];
   /** Every file taken from the cache or lowered in this run (a widening started again reuses them). */
   const loaded = new Map<string, FileIR>();
-  let failed = failedRead.size > 0;
+  /** A file that could not be lowered: the widening of this run is not stored. */
+  let lowerFailed = false;
   const pool = new LowerPool(o.workers);
   const pkgOfImport = new Map<string, string | null>();
   const treePackage = (path: string): string | null => {
@@ -371,8 +374,7 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
   };
   const inTree = (path: string): boolean => treePackage(path) !== null;
   // The last run's widening, when every file that changed since still reads the same to it (see lastWidening).
-  const seedKey = hashText(...o.seedNames);
-  const previous = o.cache && o.prefilter && !failed ? lastWidening(o.cache, seedKey, sources, isSeed, inTree) : null;
+  const previous = o.cache && o.prefilter && failedRead.size === 0 ? lastWidening(o.cache, o.seedKey, sources, isSeed, inTree) : null;
   let reusing = previous !== null;
   if (previous) {
     frontier = new Set(previous.kept);
@@ -410,7 +412,6 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
           toParse.push({ path: s.rel, source: s.text(), pkgKey: s.pkgKey });
         } catch (e) {
           unreadable(s, e);
-          failed = true;
         }
       }
       timing.cache += performance.now() - t;
@@ -429,7 +430,7 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
           s?.dropText();
         }
         for (const f of out.failures) problems.push({ file: f.path, message: `could not be analysed: ${f.message}` });
-        if (out.failures.length) failed = true;
+        if (out.failures.length) lowerFailed = true;
       }
       if (!o.prefilter) break;
       t = performance.now();
@@ -449,7 +450,7 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
         reusing = false;
         problems = o.problems;
         failedRead.clear();
-        failed = false;
+        lowerFailed = false;
         files.length = 0;
         kept.clear();
         frontier = new Set(seedPackages);
@@ -460,18 +461,18 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
       const exported = carrierNames(files, kept);
       for (const [pkgKey, group] of byPkg) {
         if (kept.has(pkgKey)) continue;
-        if (group.some((s) => usesKept(s, exported, treePackage, unreadable))) frontier.add(pkgKey);
+        if (group.some((s) => usesKept(s, exported, treePackage, inTree, unreadable))) frontier.add(pkgKey);
       }
       timing.widen += performance.now() - t;
     }
-    if (o.cache && o.prefilter && !failed && failedRead.size === 0 && !sources.some((s) => s.stale)) {
+    if (o.cache && o.prefilter && !lowerFailed && failedRead.size === 0 && !sources.some((s) => s.stale)) {
       t = performance.now();
       if (previous && reusing) {
         // Held: only the changed files' keys are new (what the widening reads of them is as stored).
         for (const s of previous.changed) own(previous.stored.files, s.rel)![0] = s.key;
         if (previous.changed.length) o.cache.writeSide('widen', previous.stored);
       } else {
-        saveWidening(o.cache, seedKey, sources, kept, seedPackages, loaded, isSeed, inTree);
+        saveWidening(o.cache, o.seedKey, sources, kept, seedPackages, loaded, isSeed, inTree);
       }
       timing.widen += performance.now() - t;
     }
@@ -581,8 +582,6 @@ interface CarrierFacts {
 }
 
 const carrierFactsOf = new WeakMap<FileIR, CarrierFacts>();
-// Go's rule: a name is exported when it starts with an upper-case letter, any script's (`Ärger` too).
-const exportedName = (n: string): boolean => /^\p{Lu}/u.test(n);
 
 function carrierFacts(f: FileIR): CarrierFacts {
   let c = carrierFactsOf.get(f);
@@ -595,12 +594,12 @@ function carrierFacts(f: FileIR): CarrierFacts {
       sqlMethods: (d.methods ?? []).some((m) => SQL_METHOD_NAMES.test(m)),
     })),
     methods: f.funcs.filter((fn) => fn.recvType).map((fn) => ({ recvId: `${f.pkgKey}.${fn.recvType}`, sig: [...fn.params.map((p) => p.type), ...fn.results] })),
-    funcs: f.funcs.filter((fn) => !fn.recvType && exportedName(fn.name)).map((fn) => ({ name: fn.name, sig: [...fn.params.map((p) => p.type), ...fn.results] })),
+    funcs: f.funcs.filter((fn) => !fn.recvType && isExported(fn.name)).map((fn) => ({ name: fn.name, sig: [...fn.params.map((p) => p.type), ...fn.results] })),
     vars: Object.entries(f.vars)
-      .filter(([n]) => exportedName(n))
+      .filter(([n]) => isExported(n))
       .map(([n, v]) => ({ name: n, type: v.t, sql: v.v?.k === 'str' && SQLISH.test(v.v.v) })),
     sqlConsts: Object.entries(f.consts)
-      .filter(([n, e]) => exportedName(n) && (e.k === 'str' || e.k === 'bin') && SQLISH.test(e.k === 'str' ? e.v : JSON.stringify(e)))
+      .filter(([n, e]) => isExported(n) && (e.k === 'str' || e.k === 'bin') && SQLISH.test(e.k === 'str' ? e.v : JSON.stringify(e)))
       .map(([n]) => n),
   };
   carrierFactsOf.set(f, c);
@@ -655,7 +654,7 @@ function carrierNames(files: FileIR[], kept: Set<string>): Map<string, Set<strin
   }
   inKept.forEach((c, i) => {
     const pkg = keptFiles[i]!.pkgKey;
-    for (const t of c.types) if (exportedName(t.name) && carrierTypes.has(t.id)) add(pkg, t.name);
+    for (const t of c.types) if (isExported(t.name) && carrierTypes.has(t.id)) add(pkg, t.name);
     for (const fn of c.funcs) if (fn.sig.some(handleish)) add(pkg, fn.name);
     for (const v of c.vars) if (v.sql || handleish(v.type)) add(pkg, v.name);
     for (const n of c.sqlConsts) add(pkg, n);
@@ -667,10 +666,16 @@ function carrierNames(files: FileIR[], kept: Set<string>): Map<string, Set<strin
  * Whether a file references a carrier of a kept package (its `alias.Name` references, mapped to the tree's
  * packages; the standard library and dependencies are never kept). An unreadable file references nothing.
  */
-function usesKept(s: SourceFile, exported: Map<string, Set<string>>, treePackage: (path: string) => string | null, unreadable: (s: SourceFile, e: unknown) => void): boolean {
+function usesKept(
+  s: SourceFile,
+  exported: Map<string, Set<string>>,
+  treePackage: (path: string) => string | null,
+  inTree: (path: string) => boolean,
+  unreadable: (s: SourceFile, e: unknown) => void,
+): boolean {
   let refs: ImportRefs;
   try {
-    refs = s.refs((path) => treePackage(path) !== null);
+    refs = s.refs(inTree);
   } catch (e) {
     unreadable(s, e);
     return false;
@@ -715,7 +720,7 @@ function interpretAll(
   program: Program,
   adminOpeners: Set<string>,
   problems: FileProblem[],
-  cached: { cache: FactsCache; keyOf: Map<string, string>; stable: (path: string) => boolean } | null,
+  cached: { cache: FactsCache; sourceOf: ReadonlyMap<string, SourceFile> } | null,
 ): { facts: Facts; fromCache: number } {
   const byFile = new Map<FileIR, FuncInfo[]>();
   for (const fn of program.funcs.values()) {
@@ -778,9 +783,9 @@ function interpretAll(
     let vs = variants.get(file);
     if (vs) return vs;
     vs = [];
-    const fileKey = cached?.keyOf.get(file.path);
-    if (cached && fileKey) {
-      const key = entryKey(file, fileKey);
+    const source = cached?.sourceOf.get(file.path);
+    if (cached && source && !source.stale) {
+      const key = entryKey(file, source.key);
       entryKeys.set(file, key);
       const hit = cached.cache.getFacts(key) as StoredVariants | undefined;
       for (const v of hit?.variants ?? []) {
@@ -850,7 +855,7 @@ function interpretAll(
         // Written at once (again if a later round adds a variant): serialising every file's facts at the end
         // held them all as text at the same time (+40 MB of heap on temporal).
         const key = entryKeys.get(file);
-        if (key && cached!.stable(file.path)) cached!.cache.setFacts(key, { variants: vs.map((x) => ({ queried: x.queried, deps: x.deps, facts: factsToData(x.facts), problems: x.problems })) } satisfies StoredVariants);
+        if (key && !cached!.sourceOf.get(file.path)?.stale) cached!.cache.setFacts(key, { variants: vs.map((x) => ({ queried: x.queried, deps: x.deps, facts: factsToData(x.facts), problems: x.problems })) } satisfies StoredVariants);
       }
       mergeFacts(facts, v.facts);
       roundProblems.push(...v.problems);

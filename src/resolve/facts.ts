@@ -116,7 +116,12 @@ export function declarationsOf(f: FileIR, forOtherPackages: boolean): unknown {
   return [f.path, f.pkgName, f.pkgKey, f.imports, f.types, f.consts, vars, funcs];
 }
 
-/** Whether code of another package can name a function: a method, or an exported (upper-case) function. */
+/** Whether code of another package can name a function: a method, or an exported function. */
 export function nameableElsewhere(d: Pick<FuncDeclIR, 'name' | 'recvType'>): boolean {
-  return d.recvType !== null || /^\p{Lu}/u.test(d.name);
+  return d.recvType !== null || isExported(d.name);
+}
+
+/** Go's rule: a name is exported when it starts with an upper-case letter of any script (`Ärger` too). */
+export function isExported(name: string): boolean {
+  return /^\p{Lu}/u.test(name);
 }
