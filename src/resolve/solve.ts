@@ -37,13 +37,14 @@ export interface SolveResult {
 }
 
 const MAX_CHAIN = 10;
+/** Values resolved inside one another before a chain is cut (a bound on the recursion, not met in real code). */
+const MAX_STACK = 256;
 
 type Concrete = HandleVerdict;
 
 export class Solver {
   private callsTo = new Map<string, RawCall[]>();
   private memo = new Map<string, Concrete[]>();
-  private active = new Set<string>();
 
   constructor(
     private readonly program: Program,
@@ -58,7 +59,6 @@ export class Solver {
   }
 
   solve(): SolveResult {
-    this.warmUp();
     const out: SolveResult = { sites: [], helperCalls: [] };
     for (const raw of this.facts.sites) this.site(raw, out);
     return out;
@@ -331,22 +331,24 @@ export class Solver {
             : { kind: 'appPool', description: `application pool ${v.origin}`, settings: [], evidence: v.ev },
         ];
       case 'field':
-        return this.memoised(`field:${v.key}`, () => this.resolveAssigned(this.facts.fields.get(v.key), fieldLabel(v.key), v.type, depth)).map((c) => withSettingsVerdict(c, v.settings));
+        return this.memoised(`field:${v.key}`, () => this.resolveAssigned(this.facts.fields.get(v.key), fieldLabel(v.key), v.type)).map((c) => withSettingsVerdict(c, v.settings));
       case 'gvar': {
         const pv = this.program.packages.get(v.key.slice(0, v.key.lastIndexOf('.')))?.vars.get(v.key.slice(v.key.lastIndexOf('.') + 1));
         return this.memoised(`gvar:${v.key}`, () => {
           const assigned = this.facts.gvars.get(v.key);
           const init = pv?.v ? this.facts.gvars.get(`${v.key}#init`) : undefined;
           const merged = assigned || init ? { vals: union(assigned?.vals ?? [], init?.vals ?? []), where: [...(assigned?.where ?? []), ...(init?.where ?? [])] } : undefined;
-          return this.resolveAssigned(merged, `package variable ${v.key.slice(v.key.lastIndexOf('/') + 1)}`, v.type, depth);
+          return this.resolveAssigned(merged, `package variable ${v.key.slice(v.key.lastIndexOf('/') + 1)}`, v.type);
         }).map((c) => withSettingsVerdict(c, v.settings));
       }
       case 'ret':
         return this.memoised(`ret:${v.fn}#${v.i}`, () => {
           const rs = this.facts.returns.get(v.fn)?.[v.i] ?? [];
           const f = this.program.funcs.get(v.fn);
-          const r = rs.flatMap((x) => this.resolve(x, depth + 1));
+          const cuts = this.cuts;
+          const r = rs.flatMap((x) => this.resolve(x));
           if (r.length) return r.map((c) => ({ ...c, evidence: [...c.evidence, { message: `returned by ${f?.name ?? v.fn}`, span: f ? this.span(f.file.path, f.decl.loc) : undefined } as Evidence].slice(0, 8) }));
+          if (this.cuts !== cuts) return []; // all it returns comes round a cycle: nothing more than is known there
           const t = f?.decl.results[v.i] ?? '';
           return byType(t, `result of ${f?.name ?? v.fn}`);
         }).map((c) => withSettingsVerdict(c, v.settings));
@@ -355,10 +357,10 @@ export class Solver {
           const calls = this.callsTo.get(v.fn) ?? [];
           const f = this.program.funcs.get(v.fn);
           if (!calls.length) return byType(v.type, `parameter ${v.name} of ${f?.name ?? v.fn}, which has no caller in the analysed tree`);
-          return calls.flatMap((c) => (c.args[v.i] ?? []).flatMap((a) => this.resolve(a, depth + 1)));
+          return calls.flatMap((c) => (c.args[v.i] ?? []).flatMap((a) => this.resolve(a)));
         }).map((c) => withSettingsVerdict(c, v.settings));
       case 'cb':
-        return this.memoised(`cb:${v.fn}#${v.k}#${v.j}#${v.type}`, () => this.resolveCb(v, depth)).map((c) => withSettingsVerdict(c, v.settings));
+        return this.memoised(`cb:${v.fn}#${v.k}#${v.j}#${v.type}`, () => this.resolveCb(v)).map((c) => withSettingsVerdict(c, v.settings));
       case 'unknown':
         return byType(v.type, v.why);
       case 'obj': {
@@ -379,34 +381,79 @@ export class Solver {
     }
   }
 
-  /** Results of a first resolution pass: where a cycle is cut, the second pass starts from these, not from nothing. */
-  private previous = new Map<string, Concrete[]>();
-
-  /** Resolves every site once so that values cut short inside cycles get a first approximation. */
-  warmUp(): void {
-    for (const raw of this.facts.sites) for (const v of raw.recv) this.resolve(v);
-    for (const fs of this.facts.fields.values()) for (const v of fs.vals) this.resolve(v);
-    this.previous = this.memo;
-    this.memo = new Map();
-  }
+  /**
+   * Memoised resolution, independent of the order values are asked in: a value's result is a function of the
+   * value and the facts alone, so a run that resolves fewer sites, or the same ones in another order, gives each
+   * site it resolves the result a whole-program run gives it.
+   *
+   * Resolution follows references (a parameter to what its callers pass, a field to what is assigned to it, …),
+   * which may form cycles: the strongly connected components of the reference graph. A value met again while it
+   * is being resolved adds nothing there (what flows into it through the cycle is what it is being resolved to
+   * already), so the value a cycle is entered at gets its whole result, and is memoised. The other values of the
+   * cycle were resolved without what flows to them through that one: their results depend on where the cycle
+   * was entered, so they are not memoised, and they are labelled with the component. One of them asked for later
+   * is resolved as the entry of the cycle in turn; inside it, no memoised result of its own component is used
+   * (they were computed from another entry), while results of other components are (a value outside the
+   * component cannot reach back into it, so what it resolves to is the same wherever it is asked from).
+   * `low` is the outermost value on the stack that the computation under way met again (Tarjan's lowlink).
+   */
+  private stack = new Map<string, number>();
+  private low = Infinity;
+  /** Cuts so far: a result left empty by a cut is no evidence of anything (no "cannot follow" fallback). */
+  private cuts = 0;
+  /** Values resolved without being memoised since the current cycle entry started: the rest of its component. */
+  private pending: string[] = [];
+  /** The component of each value found on a cycle (named by the value it was first entered at). */
+  private component = new Map<string, string>();
+  /** Values on the stack per component. */
+  private onStack = new Map<string, number>();
 
   private memoised(k: string, f: () => Concrete[]): Concrete[] {
     const hit = this.memo.get(k);
-    if (hit) return hit;
-    if (this.active.has(k)) return this.previous.get(k) ?? [];
-    this.active.add(k);
+    const comp = this.component.get(k);
+    if (hit && (comp === undefined || !this.onStack.get(comp))) return hit;
+    const at = this.stack.get(k);
+    if (at !== undefined || this.stack.size >= MAX_STACK) {
+      // Met again inside its own resolution; or a chain so long it is cut, and what it reached then depends on
+      // where it was entered: nothing above is memoised.
+      const cut = at ?? -1;
+      if (cut < this.low) this.low = cut;
+      this.cuts++;
+      return [];
+    }
+    const mine = this.stack.size;
+    const outer = this.low;
+    const pendingFrom = this.pending.length;
+    this.stack.set(k, mine);
+    if (comp !== undefined) this.onStack.set(comp, (this.onStack.get(comp) ?? 0) + 1);
+    this.low = Infinity;
     try {
       const r = dedupeHandles(f());
-      this.memo.set(k, r);
+      if (this.low < mine) {
+        this.pending.push(k);
+      } else {
+        if (this.low === mine) {
+          const name = comp ?? k;
+          this.component.set(k, name);
+          for (const m of this.pending.splice(pendingFrom)) if (!this.component.has(m)) this.component.set(m, name);
+        }
+        if (!hit) this.memo.set(k, r);
+        this.low = Infinity;
+      }
       return r;
     } finally {
-      this.active.delete(k);
+      this.stack.delete(k);
+      if (comp !== undefined) this.onStack.set(comp, this.onStack.get(comp)! - 1);
+      if (outer < this.low) this.low = outer;
+      if (!this.stack.size) this.pending.length = 0;
     }
   }
 
-  private resolveAssigned(a: { vals: Val[]; where: Evidence[] } | undefined, what: string, type: string, depth: number): Concrete[] {
+  private resolveAssigned(a: { vals: Val[]; where: Evidence[] } | undefined, what: string, type: string): Concrete[] {
     if (!a || !a.vals.length) return byType(type, `${what}, never assigned in the analysed tree`);
-    const rs = a.vals.flatMap((x) => this.resolve(x, depth + 1));
+    const cuts = this.cuts;
+    const rs = a.vals.flatMap((x) => this.resolve(x));
+    if (!rs.length && this.cuts !== cuts) return []; // assigned only what comes round a cycle (see memoised)
     if (!rs.length) return byType(type, `${what}, assigned from values rlscov cannot follow`);
     const allAdmin = rs.every((r) => r.kind === 'adminPool');
     return rs.map((r) => ({
@@ -423,16 +470,17 @@ export class Solver {
   }
 
   /** Parameter j of a closure handed as argument k to `fn`: what fn passes when it calls it. */
-  private resolveCb(v: Extract<Val, { t: 'cb' }>, depth: number): Concrete[] {
+  private resolveCb(v: Extract<Val, { t: 'cb' }>): Concrete[] {
     const f = this.program.funcs.get(v.fn);
     const named = this.opts.wrappers.has(v.callee) || this.opts.wrappers.has(v.callee.slice(v.callee.lastIndexOf('.') + 1));
     const where = f ? ` (${f.file.path}:${f.decl.loc[0]})` : '';
     const results: Concrete[] = [];
+    const cuts = this.cuts;
     if (f) {
-      for (const args of this.facts.invocations.get(`${v.fn}#${v.k}`) ?? []) for (const a of args[v.j] ?? []) results.push(...this.resolve(a, depth + 1));
+      for (const args of this.facts.invocations.get(`${v.fn}#${v.k}`) ?? []) for (const a of args[v.j] ?? []) results.push(...this.resolve(a));
       for (const [g, m] of this.facts.forwards.get(`${v.fn}#${v.k}`) ?? []) {
         const gName = this.program.funcs.get(g)?.name ?? g;
-        results.push(...this.resolve({ t: 'cb', fn: g, k: m, j: v.j, callee: gName.slice(gName.lastIndexOf('.') + 1), type: v.type, settings: [] }, depth + 1));
+        results.push(...this.resolve({ t: 'cb', fn: g, k: m, j: v.j, callee: gName.slice(gName.lastIndexOf('.') + 1), type: v.type, settings: [] }));
       }
     }
     const isHandle = isTxType(v.type) || isPoolType(v.type) || !v.type || v.type === '?';
@@ -458,7 +506,7 @@ export class Solver {
         evidence: [{ message: `${v.callee} calls the closure with this handle`, span: f ? this.span(f.file.path, f.decl.loc) : undefined }, ...r.evidence].slice(0, 8),
       }));
     }
-    if (!isHandle) return [];
+    if (!isHandle || this.cuts !== cuts) return [];
     return byType(v.type, `parameter of a closure passed to ${v.callee}, which is not a known org-scope wrapper`);
   }
 }
