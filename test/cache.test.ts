@@ -32,6 +32,16 @@ async function allFacts(dir: string, run: () => Promise<RunResult>): Promise<num
   return r.summary.cache!.factsFromCache;
 }
 
+/** A run after a comment appended to a migration: no whole-run result, every Go file's facts from the cache. */
+async function touchMigrationAndRun(dir: string, run: () => Promise<RunResult>): Promise<RunResult> {
+  const migration = join(dir, 'migrations/001_init.sql');
+  writeFileSync(migration, readFileSync(migration, 'utf8') + '\n-- touched\n');
+  const r = await run();
+  expect(r.summary.cache?.wholeRun).toBe(false);
+  expect(r.summary.filesParsed).toBe(0);
+  return r;
+}
+
 const live = (r: RunResult): string[] => r.findings.filter((f) => !f.suppressed).map((f) => `${f.span.file}:${f.span.start.line} ${f.ruleId}`).sort();
 
 describe('persistent cache', () => {
@@ -401,6 +411,59 @@ func WriteInvoice(ctx context.Context, db *sql.DB) error {
     const second = await run();
     expect(second.summary.filesParsed).toBe(first.summary.filesParsed);
     expect(second.findings).toEqual(first.findings);
+  });
+
+  it("parses a file's cached facts only when pass 2 asks for a key the file holds", async () => {
+    const { dir, cacheDir } = setup();
+    // As pre-commit runs: no list of discovered wrappers, which would walk every field of the program.
+    const run = () => analyze({ paths: ['.'], cwd: dir, cache: true, cacheDir, discover: false });
+    await run();
+    const { FactsCache } = await import('../src/cache/cache.js');
+    const getFacts = FactsCache.prototype.getFacts;
+    let heads = 0;
+    let bodies = 0;
+    FactsCache.prototype.getFacts = function (this: InstanceType<typeof FactsCache>, key: string) {
+      const hit = getFacts.call(this, key);
+      if (hit) heads++;
+      return hit && { head: hit.head, body: () => (bodies++, hit.body()) };
+    };
+    let second: RunResult;
+    try {
+      second = await touchMigrationAndRun(dir, run);
+    } finally {
+      FactsCache.prototype.getFacts = getFacts;
+    }
+    expect(second.summary.cache?.factsFromCache).toBe(heads);
+    expect(bodies).toBeGreaterThan(0);
+    expect(bodies).toBeLessThan(heads);
+    const plain = await analyze({ paths: ['.'], cwd: dir, cache: false, discover: false });
+    expect(second.findings).toEqual(plain.findings);
+    expect(second.sites).toEqual(plain.sites);
+  });
+
+  it('interprets a file again when its cached facts cannot be read past their first line', async () => {
+    const { dir, run } = setup();
+    await run();
+    const { FactsCache } = await import('../src/cache/cache.js');
+    const getFacts = FactsCache.prototype.getFacts;
+    let removed = 0;
+    FactsCache.prototype.getFacts = function (this: InstanceType<typeof FactsCache>, key: string) {
+      const hit = getFacts.call(this, key);
+      // As if another run had removed the entry after this one read its first line.
+      return hit && { head: hit.head, body: () => (removed++, rmSync(join(this.dir, `${key}.json`)), hit.body()) };
+    };
+    let second: RunResult;
+    try {
+      second = await touchMigrationAndRun(dir, run);
+    } finally {
+      FactsCache.prototype.getFacts = getFacts;
+    }
+    expect(removed).toBeGreaterThan(0);
+    const plain = await analyze({ paths: ['.'], cwd: dir, cache: false });
+    expect(second.findings).toEqual(plain.findings);
+    expect(second.sites).toEqual(plain.sites);
+    expect(second.discovered).toEqual(plain.discovered);
+    expect(second.fileErrors).toEqual(plain.fileErrors);
   });
 
   it('a config or migration change invalidates the whole-run result but not the per-file facts', async () => {

@@ -16,7 +16,7 @@ import { writeFileAtomic } from './atomic.js';
 import { EntryWriter } from './writer.js';
 
 /** Bump when the IR or the analysis changes shape, so old caches are not read. */
-export const CACHE_FORMAT = 15;
+export const CACHE_FORMAT = 16;
 
 interface StoredFile {
   format: number;
@@ -138,17 +138,32 @@ export class FactsCache {
     return this.declOf.get(ir);
   }
 
-  /** One file's pass-1 facts (opaque here), stored under a key of everything they depend on; undefined: not cached. */
-  getFacts(key: string): unknown {
-    const s = readStored<StoredFacts>(join(this.dir, `${key}.json`), 'json');
-    if (!s) return undefined;
+  /**
+   * One file's pass-1 facts (opaque here), stored under a key of everything they depend on; undefined: not
+   * cached. An entry has two lines: `head`, read now, and the rest, parsed by `body()` when asked for (it throws
+   * if the entry cannot be read by then).
+   */
+  getFacts(key: string): { head: unknown; body: () => unknown } | undefined {
+    const file = join(this.dir, `${key}.json`);
+    const read = readHead(file);
+    if (!read || read.bodiesAt < 0 || !read.complete) return undefined;
+    let stored: StoredFacts;
+    try {
+      stored = JSON.parse(read.head) as StoredFacts;
+    } catch {
+      return undefined;
+    }
+    if (!stored || stored.format !== CACHE_FORMAT || stored.tool !== TOOL_VERSION) return undefined;
     this.used.add(key);
-    return s.facts;
+    const at = read.bodiesAt;
+    let body: unknown;
+    return { head: stored.facts, body: () => (body ??= JSON.parse(readFrom(file, at))) };
   }
 
-  setFacts(key: string, facts: unknown): void {
+  /** `bodies`: a JSON array (the entry's second line). */
+  setFacts(key: string, head: unknown, bodies: unknown[]): void {
     this.used.add(key);
-    this.writes.add(join(this.dir, `${key}.json`), JSON.stringify({ format: CACHE_FORMAT, tool: TOOL_VERSION, facts } satisfies StoredFacts));
+    this.writes.add(join(this.dir, `${key}.json`), JSON.stringify({ format: CACHE_FORMAT, tool: TOOL_VERSION, facts: head } satisfies StoredFacts) + '\n' + JSON.stringify(bodies));
   }
 
   /** A side table kept for the whole tree (one JSON file per name and root), or undefined. */

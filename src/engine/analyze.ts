@@ -17,8 +17,9 @@ import { readLiveCatalog } from '../catalog/live.js';
 import { catalogDrift } from '../catalog/drift.js';
 import { loadSqlParser, seedSqlClassifications, sqlClassifications } from '../sql/index.js';
 import { importedPackageKey, Program, type FuncInfo, type PackageInfo } from '../resolve/program.js';
-import { emptyFacts, Interpreter, type Facts } from '../resolve/interpret.js';
-import { declarationsOf, factsFromData, factsToData, isExported, mergeFacts, nameableElsewhere, type FileFactsData } from '../resolve/facts.js';
+import { emptyFacts, Interpreter, type Facts, type RawSite } from '../resolve/interpret.js';
+import { declarationsOf, factsFromData, factsToData, isExported, mergeSites, mergeSetters, nameableElsewhere, type FileFactsData } from '../resolve/facts.js';
+import { factKeys, ProgramFacts, type FactKeys, type FactsPart } from '../resolve/program-facts.js';
 import { Solver, satisfies, type WriteNeed } from '../resolve/solve.js';
 import { DEFAULT_ADMIN_OPENERS, DEFAULT_WRAPPERS, isHandleType } from '../resolve/drivers.js';
 import type { AnalyzeOptions } from './options.js';
@@ -690,21 +691,42 @@ function usesKept(
 
 /**
  * One interpretation of a file: its facts, its problems, and what it looked up outside its file and package:
- * the same lookups giving the same answers give the same facts.
+ * the same lookups giving the same answers give the same facts. Its sites and setter summaries are at hand
+ * (every round merges them); the rest of its facts is a part of the program's facts (read from the cache only
+ * when pass 2 asks for a key the file holds).
  */
 interface FileVariant {
   /** Setter summaries looked up: function id -> settersText of its summary ('' for none). */
   queried: Array<[string, string]>;
   /** Declarations of other packages looked up: dependency name -> digest (see interpretAll). */
   deps: Array<[string, string]>;
-  facts: Facts;
   problems: FileProblem[];
+  sites: RawSite[];
+  setters: Facts['setters'];
+  part: FactsPart;
+  /** A variant read from the cache: as stored (its data undefined when it cannot be read). */
+  stored?: { head: StoredVariant; body: () => StoredBody | undefined };
 }
 
-/** A file's variants in the cache, under its text and its own package's declarations. */
+/**
+ * A file's variants in the cache, under its text and its own package's declarations: the first line of the
+ * entry, with the keys each variant's facts hold. The second line holds the rest of each variant's facts
+ * (StoredBody), parsed only when pass 2 asks for one of those keys.
+ */
 interface StoredVariants {
-  variants: Array<{ queried: Array<[string, string]>; deps: Array<[string, string]>; facts: FileFactsData; problems: FileProblem[] }>;
+  variants: StoredVariant[];
 }
+
+interface StoredVariant {
+  queried: Array<[string, string]>;
+  deps: Array<[string, string]>;
+  problems: FileProblem[];
+  sites: FileFactsData['sites'];
+  setters: FileFactsData['setters'];
+  keys: FactKeys;
+}
+
+type StoredBody = Omit<FileFactsData, 'sites' | 'setters'>;
 
 /**
  * Pass 1 over the whole program: each file's functions are interpreted into facts of their own, merged in
@@ -721,7 +743,7 @@ function interpretAll(
   adminOpeners: Set<string>,
   problems: FileProblem[],
   cached: { cache: FactsCache; sourceOf: ReadonlyMap<string, SourceFile> } | null,
-): { facts: Facts; fromCache: number } {
+): { facts: ProgramFacts; fromCache: number } {
   const byFile = new Map<FileIR, FuncInfo[]>();
   for (const fn of program.funcs.values()) {
     const l = byFile.get(fn.file);
@@ -775,36 +797,95 @@ function interpretAll(
         return program.implementationsDigest(arg);
     }
   };
+
+  /** Interprets a file's functions with the setter summaries `lookup` gives. */
+  const interpretFile = (fns: FuncInfo[], lookup: SetterLookupFn): { facts: Facts; failed: FileProblem[] } => {
+    const local = emptyFacts();
+    const interp = new Interpreter(program, local, { adminOpeners }, { get: lookup });
+    const failed: FileProblem[] = [];
+    for (const fn of fns) {
+      try {
+        interp.run(fn);
+      } catch (e) {
+        if (!failed.length) failed.push({ file: fn.file.path, line: fn.decl.loc[0], message: `internal error analysing ${fn.name}: ${(e as Error).message}; other functions were analysed` });
+      }
+    }
+    return { facts: local, failed };
+  };
+  // The setter summaries of the last round: a cached variant whose data cannot be read when pass 2 asks for it
+  // (its entry removed meanwhile) is interpreted again with them, which gives the same facts (it was chosen
+  // because the summaries it looked up answer as they did then).
+  let finalSetters = new Map<string, Map<number, string[]>>();
+
   const variants = new Map<FileIR, FileVariant[]>();
   const interpreted = new Set<FileIR>();
   /** The cache key of each file's entry (files without a valid content key are never cached). */
   const entryKeys = new Map<FileIR, string>();
-  const variantsOf = (file: FileIR, pkg: PackageInfo): FileVariant[] => {
+  const variantsOf = (file: FileIR, fns: FuncInfo[]): FileVariant[] => {
     let vs = variants.get(file);
     if (vs) return vs;
     vs = [];
     const source = cached?.sourceOf.get(file.path);
     if (cached && source && !source.stale) {
+      const pkg = fns[0]!.pkg;
       const key = entryKey(file, source.key);
       entryKeys.set(file, key);
-      const hit = cached.cache.getFacts(key) as StoredVariants | undefined;
-      for (const v of hit?.variants ?? []) {
+      const hit = cached.cache.getFacts(key);
+      const stored = hit?.head as StoredVariants | undefined;
+      (stored?.variants ?? []).forEach((v, n) => {
         // Only variants whose lookups into other packages still answer the same.
-        if (Array.isArray(v.deps) && v.deps.every(([dep, d]) => digestOf(dep) === d)) vs.push({ queried: v.queried, deps: v.deps, facts: factsFromData(v.facts, file, pkg), problems: v.problems });
-      }
+        if (!Array.isArray(v.deps) || !v.deps.every(([dep, d]) => digestOf(dep) === d)) return;
+        const body = (): StoredBody | undefined => {
+          try {
+            return (hit!.body() as StoredBody[])[n];
+          } catch {
+            return undefined;
+          }
+        };
+        // Pass 2 loads the data after the last round: should it be unreadable by then, the file is interpreted again.
+        const load = (): Facts => {
+          const b = body();
+          return b ? factsFromData({ ...b, sites: v.sites, setters: v.setters }, file, pkg) : interpretFile(fns, (id) => finalSetters.get(id)).facts;
+        };
+        const data = factsFromData({ sites: v.sites, setters: v.setters, calls: [], fields: [], gvars: [], returns: [], invocations: [], forwards: [], batches: [] }, file, pkg);
+        vs!.push({ queried: v.queried, deps: v.deps, problems: v.problems, sites: data.sites, setters: data.setters, part: { keys: v.keys, load }, stored: { head: v, body } });
+      });
     }
     variants.set(file, vs);
     return vs;
+  };
+  const saveVariants = (file: FileIR, vs: FileVariant[]): void => {
+    const key = entryKeys.get(file);
+    if (!key || cached!.sourceOf.get(file.path)?.stale) return;
+    const head: StoredVariants = { variants: [] };
+    const bodies: StoredBody[] = [];
+    for (const x of vs) {
+      if (x.stored) {
+        // Kept as stored; a variant whose data is gone meanwhile is dropped.
+        const b = x.stored.body();
+        if (!b) continue;
+        head.variants.push(x.stored.head);
+        bodies.push(b);
+        continue;
+      }
+      const f = (x.part as { facts: Facts }).facts;
+      const { sites, setters, ...body } = factsToData(f);
+      head.variants.push({ queried: x.queried, deps: x.deps, problems: x.problems, sites, setters, keys: factKeys(f) });
+      bodies.push(body);
+    }
+    cached!.cache.setFacts(key, head, bodies);
   };
 
   // Setter summaries (helpers that set the scope on a transaction they are given) feed back into callers:
   // re-run until no new setter appears (rarely more than two rounds).
   let setters = new Map<string, Map<number, string[]>>();
-  let facts = emptyFacts();
+  let merged = emptyFacts();
+  let parts: FactsPart[] = [];
   // The problems of the last round only (each round interprets, or reuses, every file again).
   let roundProblems: FileProblem[] = [];
   for (let round = 0; round < 4; round++) {
-    facts = emptyFacts();
+    merged = emptyFacts();
+    parts = [];
     roundProblems = [];
     const current = setters;
     const answer = (id: string): string => {
@@ -812,12 +893,10 @@ function interpretAll(
       return m ? settersText(new Map([[id, m]])) : '';
     };
     for (const [file, fns] of byFile) {
-      const vs = variantsOf(file, fns[0]!.pkg);
+      const vs = variantsOf(file, fns);
       let v = vs.find((x) => x.queried.every(([id, a]) => answer(id) === a));
       if (!v) {
-        const local = emptyFacts();
         const queried = new Map<string, string>();
-        const lookup = { get: (id: string) => (queried.set(id, answer(id)), current.get(id)) };
         // What the file looks up in other packages, recorded only for the cache (a key of its cached facts). The
         // observer is called on every lookup: packages are collected as objects, their names made once at the end.
         const depPackages = new Set<PackageInfo>();
@@ -835,42 +914,42 @@ function interpretAll(
             implementations: (m) => deps.add(`m:${m}`),
           };
         }
-        const interp = new Interpreter(program, local, { adminOpeners }, lookup);
-        const failed: FileProblem[] = [];
+        let result: { facts: Facts; failed: FileProblem[] };
         try {
-          for (const fn of fns) {
-            try {
-              interp.run(fn);
-            } catch (e) {
-              if (!failed.length) failed.push({ file: fn.file.path, line: fn.decl.loc[0], message: `internal error analysing ${fn.name}: ${(e as Error).message}; other functions were analysed` });
-            }
-          }
+          result = interpretFile(fns, (id) => (queried.set(id, answer(id)), current.get(id)));
         } finally {
           program.observer = null;
         }
         for (const p of depPackages) deps.add(`p:${p.key}`);
-        v = { queried: [...queried], deps: [...deps].sort().map((dep) => [dep, digestOf(dep)]), facts: local, problems: failed };
+        const local = result.facts;
+        v = { queried: [...queried], deps: [...deps].sort().map((dep) => [dep, digestOf(dep)]), problems: result.failed, sites: local.sites, setters: local.setters, part: { facts: local } };
         vs.push(v);
         interpreted.add(file);
         // Written at once (again if a later round adds a variant): serialising every file's facts at the end
         // held them all as text at the same time (+40 MB of heap on temporal).
-        const key = entryKeys.get(file);
-        if (key && !cached!.sourceOf.get(file.path)?.stale) cached!.cache.setFacts(key, { variants: vs.map((x) => ({ queried: x.queried, deps: x.deps, facts: factsToData(x.facts), problems: x.problems })) } satisfies StoredVariants);
+        if (cached) saveVariants(file, vs);
       }
-      mergeFacts(facts, v.facts);
+      mergeSites(merged, v.sites);
+      mergeSetters(merged, v.setters);
+      parts.push(v.part);
       roundProblems.push(...v.problems);
     }
     const inits = emptyFacts();
     const interp = new Interpreter(program, inits, { adminOpeners }, current);
     for (const pkg of program.packages.values()) for (const name of pkg.vars.keys()) interp.runVarInit(pkg, name);
-    mergeFacts(facts, inits);
-    const next = facts.setters;
+    mergeSites(merged, inits.sites);
+    mergeSetters(merged, inits.setters);
+    parts.push({ facts: inits });
+    finalSetters = current;
+    const next = merged.setters;
     if (settersText(setters) === settersText(next)) break;
     setters = next;
   }
   problems.push(...roundProblems);
-  return { facts, fromCache: cached ? byFile.size - interpreted.size : 0 };
+  return { facts: new ProgramFacts(merged.sites, parts), fromCache: cached ? byFile.size - interpreted.size : 0 };
 }
+
+type SetterLookupFn = (fnId: string) => ReadonlyMap<number, string[]> | undefined;
 
 /**
  * Hashes of what a file declares (declarationsOf), as seen from its own package and from others, joined by a

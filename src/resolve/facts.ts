@@ -1,5 +1,5 @@
 // Pass-1 facts per file: each file's functions are interpreted into facts of their own, which are then merged in
-// program order (mergeFacts). A file's facts depend only on its own text, on the declarations of the whole
+// program order (sites and setter summaries here, the rest per key in program-facts.ts). A file's facts depend only on its own text, on the declarations of the whole
 // program (types, signatures, constants, variables: its "shape") and on the setter summaries of the round, so
 // they can be cached under those keys and read back (factsToData / factsFromData) instead of interpreting again:
 // a body-only edit re-interprets only the edited file.
@@ -59,9 +59,9 @@ export function factsFromData(d: FileFactsData, file: FileIR, pkg: PackageInfo):
   return f;
 }
 
-/** Adds `from` (one file's facts) to `into`, as if `from`'s functions had been interpreted into `into`. */
-export function mergeFacts(into: Facts, from: Facts): void {
-  for (const s of from.sites) {
+/** Adds one file's sites to `into` (the same call reached twice in a file is one site, its values merged). */
+export function mergeSites(into: Pick<Facts, 'sites' | 'siteIndex'>, sites: RawSite[]): void {
+  for (const s of sites) {
     const k = siteKey(s);
     const prev = into.siteIndex.get(k);
     if (prev) {
@@ -74,27 +74,11 @@ export function mergeFacts(into: Facts, from: Facts): void {
       into.siteIndex.set(k, s);
     }
   }
-  for (const c of from.calls) into.calls.push(c);
-  const assigned = (to: Facts['fields'], add: Facts['fields']): void => {
-    for (const [k, a] of add) {
-      const prev = to.get(k);
-      to.set(k, prev ? { vals: union(prev.vals, a.vals), where: [...prev.where, ...a.where].slice(0, 8) } : a);
-    }
-  };
-  assigned(into.fields, from.fields);
-  assigned(into.gvars, from.gvars);
-  for (const [fn, rs] of from.returns) {
-    const prev = into.returns.get(fn);
-    into.returns.set(fn, prev ? rs.map((v, i) => union(prev[i] ?? [], v)) : rs);
-  }
-  for (const [k, list] of from.invocations) into.invocations.set(k, [...(into.invocations.get(k) ?? []), ...list]);
-  for (const [k, list] of from.forwards) {
-    const to = into.forwards.get(k) ?? [];
-    for (const [c, m] of list) if (!to.some(([c2, m2]) => c2 === c && m2 === m)) to.push([c, m]);
-    into.forwards.set(k, to);
-  }
-  for (const [id, hs] of from.batches) into.batches.set(id, union(into.batches.get(id) ?? [], hs));
-  for (const [fn, m] of from.setters) {
+}
+
+/** Adds one file's setter summaries to `into`. */
+export function mergeSetters(into: Pick<Facts, 'setters'>, setters: Facts['setters']): void {
+  for (const [fn, m] of setters) {
     let to = into.setters.get(fn);
     if (!to) into.setters.set(fn, (to = new Map()));
     for (const [i, settings] of m) to.set(i, [...new Set([...(to.get(i) ?? []), ...settings])].sort());

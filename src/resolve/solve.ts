@@ -9,7 +9,8 @@ import type { DiscoveredFacts, Evidence, HandleVerdict, Span, SqlStatement, Writ
 import { handleSatisfies, settingsCover, type HelperCallViolation } from '../engine/rule.js';
 import { classifySql } from '../sql/index.js';
 import { isPoolType, isTxType, shortType, wrapperSettings } from './drivers.js';
-import type { Facts, RawCall, RawSite } from './interpret.js';
+import type { RawCall, RawSite } from './interpret.js';
+import type { FactsView } from './program-facts.js';
 import type { Program } from './program.js';
 import { asParts, mkStr, union, type Part, type Val } from './values.js';
 
@@ -43,20 +44,14 @@ const MAX_STACK = 256;
 type Concrete = HandleVerdict;
 
 export class Solver {
-  private callsTo = new Map<string, RawCall[]>();
+  private readonly callsTo = { get: (callee: string): RawCall[] => this.facts.callsTo(callee) };
   private memo = new Map<string, Concrete[]>();
 
   constructor(
     private readonly program: Program,
-    private readonly facts: Facts,
+    private readonly facts: FactsView,
     private readonly opts: SolveOptions,
-  ) {
-    for (const c of facts.calls) {
-      const l = this.callsTo.get(c.callee) ?? [];
-      l.push(c);
-      this.callsTo.set(c.callee, l);
-    }
-  }
+  ) {}
 
   solve(): SolveResult {
     const out: SolveResult = { sites: [], helperCalls: [] };
