@@ -85,15 +85,9 @@ export class FactsCache {
    */
   get(key: string, relower?: () => FileIR): FileIR | null | undefined {
     const file = join(this.dir, `${key}.json`);
-    const read = readHead(file);
+    const read = readEntry<StoredFile>(file);
     if (!read) return undefined;
-    let head: StoredFile;
-    try {
-      head = JSON.parse(read.head) as StoredFile;
-    } catch {
-      return undefined;
-    }
-    if (!head || head.format !== CACHE_FORMAT || head.tool !== TOOL_VERSION) return undefined;
+    const head = read.stored;
     const ir = head.ir;
     if (ir) {
       // Validated now, parsed later: a truncated entry is a miss, never a failure in the middle of the analysis.
@@ -145,19 +139,12 @@ export class FactsCache {
    */
   getFacts(key: string): { head: unknown; body: () => unknown } | undefined {
     const file = join(this.dir, `${key}.json`);
-    const read = readHead(file);
+    const read = readEntry<StoredFacts>(file);
     if (!read || read.bodiesAt < 0 || !read.complete) return undefined;
-    let stored: StoredFacts;
-    try {
-      stored = JSON.parse(read.head) as StoredFacts;
-    } catch {
-      return undefined;
-    }
-    if (!stored || stored.format !== CACHE_FORMAT || stored.tool !== TOOL_VERSION) return undefined;
     this.used.add(key);
     const at = read.bodiesAt;
     let body: unknown;
-    return { head: stored.facts, body: () => (body ??= JSON.parse(readFrom(file, at))) };
+    return { head: read.stored.facts, body: () => (body ??= JSON.parse(readFrom(file, at))) };
   }
 
   /** `bodies`: a JSON array (the entry's second line). */
@@ -204,6 +191,18 @@ export class FactsCache {
     } catch {
       // nothing cached yet, or not ours to clean
     }
+  }
+}
+
+/** An entry's first line, parsed and checked to be of this format and tool (null: a miss), and readHead's offsets. */
+function readEntry<T extends { format: number; tool: string }>(file: string): { stored: T; bodiesAt: number; complete: boolean } | null {
+  const read = readHead(file);
+  if (!read) return null;
+  try {
+    const stored = JSON.parse(read.head) as T;
+    return stored && stored.format === CACHE_FORMAT && stored.tool === TOOL_VERSION ? { stored, bodiesAt: read.bodiesAt, complete: read.complete } : null;
+  } catch {
+    return null;
   }
 }
 
