@@ -1,11 +1,13 @@
-// Bundles the command line (dist/src/cli/main.js and everything it imports, yargs included) into one module,
-// dist/src/cli/main.bundle.js, which bin.js loads when present. Resolving and instantiating ~90 ES modules took
-// 110-145 ms of every run's start; the bundle loads in ~60 ms (measured; see README, design section).
-// Packages with native code, WASM or files of their own (and those loaded only on demand) stay external and load
-// from node_modules as before. The bundle sits beside main.js, so paths built from import.meta.url ('../config/
-// schema.json', '../go/worker.js', '../../rules/...') resolve to the same files from either.
+// Bundles the command line (dist/src/cli/main.js and everything it imports, yargs included) into one CommonJS
+// script, dist/src/cli/main.bundle.cjs, which bin.js loads when present (src/cli/code-cache.ts). Resolving and
+// instantiating ~90 ES modules took 110-145 ms of every run's start; one script loads in ~60 ms, and a script (not
+// an ES module) can be compiled from V8's code cache on Node 20, which saves most of the rest (measured; see README,
+// design section). Packages with native code, WASM or files of their own (and those loaded only on demand) stay
+// external and load from node_modules as before. The bundle sits beside main.js, and `import.meta.url` is the
+// bundle's own URL, so paths built from it ('../config/schema.json', '../go/worker.js', '../../rules/...') resolve
+// to the same files from either.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,13 +18,18 @@ const external = Object.keys(pkg.dependencies ?? {}).filter((d) => !BUNDLED.has(
 
 await build({
   entryPoints: [join(root, 'dist/src/cli/main.js')],
-  outfile: join(root, 'dist/src/cli/main.bundle.js'),
+  outfile: join(root, 'dist/src/cli/main.bundle.cjs'),
   bundle: true,
   platform: 'node',
   target: 'node20',
-  format: 'esm',
+  format: 'cjs',
   external,
   logLevel: 'warning',
-  // yargs (CommonJS parts) calls require(); an ES module bundle needs a require to hand them.
-  banner: { js: "import { createRequire as __rlscovCreateRequire } from 'node:module'; const require = __rlscovCreateRequire(import.meta.url);" },
+  // What ES module code reads of import.meta, given from the script's own file name.
+  define: { 'import.meta.url': '__rlscovUrl', 'import.meta.resolve': '__rlscovResolve' },
+  banner: {
+    js: "const __rlscovUrl = require('node:url').pathToFileURL(__filename).href; const __rlscovResolve = (s) => require('node:url').pathToFileURL(require.resolve(s)).href;",
+  },
 });
+// An ES module bundle of earlier builds would otherwise stay beside it.
+rmSync(join(root, 'dist/src/cli/main.bundle.js'), { force: true });

@@ -530,7 +530,7 @@ describe('built CLI (smoke)', () => {
   });
 
   it('runs the bundled command line, which answers exactly as the modules it was built from', async () => {
-    expect(existsSync(path.join(REPO, 'dist/src/cli/main.bundle.js'))).toBe(true);
+    expect(existsSync(path.join(REPO, 'dist/src/cli/main.bundle.cjs'))).toBe(true);
     const r = spawnSync(process.execPath, [BIN, 'scan', SAMPLE_FORK, '--no-cache', '--format', 'json'], { cwd: REPO, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' }, timeout: 60_000 });
     expect(r.status).toBe(1);
     const inProcess = await run(['scan', SAMPLE_FORK, '--format', 'json']);
@@ -538,6 +538,35 @@ describe('built CLI (smoke)', () => {
     // The version comes from package.json, found from the bundle's directory too.
     const v = spawnSync(process.execPath, [BIN, '--version'], { cwd: REPO, encoding: 'utf8' });
     expect(v.stdout.trim()).toBe(JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')).version);
+  });
+
+  it('compiles the bundle from a code cache that the first analysing run writes; a rejected one is written again', () => {
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'rlscov-code-cache-'));
+    const env = { PATH: process.env['PATH'] ?? '', RLSCOV_CACHE_DIR: cacheDir, RLSCOV_TIMING: '1' };
+    const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: REPO, encoding: 'utf8', env, timeout: 60_000 });
+    const codeCaches = () => readdirSync(cacheDir).filter((n) => n.startsWith('code-'));
+    const use = (r: { stderr: string }) => /rlscov timing: code cache (.*)/.exec(r.stderr)?.[1];
+    // A command that analyses nothing compiles only a little: it writes no code cache.
+    expect(use(cli(['rules']))).toBe('missing');
+    expect(codeCaches()).toEqual([]);
+    const plain = cli(['scan', SAMPLE_FORK, '--no-cache', '--format', 'json']);
+    expect(use(plain)).toBe('off');
+    expect(codeCaches()).toEqual([]);
+    const first = cli(['scan', SAMPLE_FORK, '--format', 'json']);
+    expect(use(first)).toBe('missing, written');
+    expect(codeCaches()).toHaveLength(1);
+    // Other arguments, so that the run is not replayed: compiled from the cache, and answering the same.
+    const second = cli(['scan', SAMPLE_FORK, '--format', 'json', '--no-prefilter']);
+    expect(use(second)).toBe('used');
+    expect(second.status).toBe(1);
+    expect(JSON.parse(second.stdout).findings).toEqual(JSON.parse(plain.stdout).findings);
+    // A cache V8 does not accept (corrupt, another node, other flags) is ignored, then replaced.
+    writeFileSync(path.join(cacheDir, codeCaches()[0]!), 'not a code cache');
+    const third = cli(['scan', SAMPLE_FORK, '--format', 'sarif']);
+    expect(use(third)).toBe('rejected, written');
+    expect(third.status).toBe(1);
+    expect(use(cli(['scan', SAMPLE_FORK, '--format', 'text']))).toBe('used');
+    expect(codeCaches()).toHaveLength(1);
   });
 
   it('a first run past the in-place writes hands its cache entries to the writer thread, all of them', async () => {

@@ -2,8 +2,10 @@
 // The only file that touches `process`: answers an identical earlier run on unchanged inputs from its replay
 // record before the engine is even loaded (replay.ts), else runs main() and sets the exit code. Unknown errors are
 // bugs: one line asking for a report, plus the stack only with RLSCOV_DEBUG=1.
+import { fileURLToPath } from 'node:url';
 import { nodeHost } from '../host.js';
-import { runWithReplay } from './replay.js';
+import { loadBundle, type LoadedBundle } from './code-cache.js';
+import { cacheDirOf, runWithReplay } from './replay.js';
 
 // A reader that stops early (`rlscov scan | head`) closes the pipe: stop quietly, as other command-line tools do.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -20,21 +22,22 @@ const io = {
   env: process.env,
 };
 
-/** The bundled command line (scripts/bundle.mjs: loads in half the time) when the build made one, else main.js. */
-async function loadMain(): Promise<typeof import('./main.js')> {
-  const bundle = new URL('./main.bundle.js', import.meta.url);
-  try {
-    return (await import(bundle.href)) as typeof import('./main.js');
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException & { url?: string };
-    if (err.code !== 'ERR_MODULE_NOT_FOUND' || !String(err.message).includes('main.bundle.js')) throw e;
-    return import('./main.js');
-  }
+const ANALYSES_NOTHING = /^(?:rules|explain|config)$/;
+
+/** The bundled command line, compiled from V8's code cache (code-cache.ts), when the build made one; else main.js. */
+async function loadMain(): Promise<LoadedBundle> {
+  const bundle = loadBundle(fileURLToPath(new URL('./main.bundle.cjs', import.meta.url)), cacheDirOf(argv, io));
+  return bundle ?? { main: (await import('./main.js')).main, saveCodeCache: () => 'off', use: () => 'off' };
 }
 
 runWithReplay(argv, io, nodeHost, async (recorder) => {
-  const { main } = await loadMain();
-  return main(argv, { ...io, replay: recorder });
+  const bundle = await loadMain();
+  const code = await bundle.main(argv, { ...io, replay: recorder });
+  // A code cache holds what the run compiled: only one that analysed a tree writes it.
+  const analysed = !ANALYSES_NOTHING.test(argv.find((a) => !a.startsWith('-')) ?? '') && !argv.some((a) => /^(?:--version|--help|-h)$/.test(a));
+  const use = analysed ? bundle.saveCodeCache() : bundle.use();
+  if (io.env['RLSCOV_TIMING']) io.stderr(`rlscov timing: code cache ${use}\n`);
+  return code;
 }).then(
   (r) => {
     process.exitCode = r.code;

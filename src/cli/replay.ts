@@ -71,10 +71,11 @@ function buildStamp(): string {
 }
 
 /**
- * Where records live: the facts cache directory (--cache-dir, else the environment's). null when the command
- * line turns the cache off or names it in a form this early check does not read (then the run goes the normal way).
+ * Where records live (and the code cache, code-cache.ts): the facts cache directory (--cache-dir, else the
+ * environment's). null when the command line turns the cache off or names it in a form this early check does not
+ * read (then the run goes the normal way).
  */
-function replayDir(argv: string[], io: ReplayIo): string | null {
+export function cacheDirOf(argv: string[], io: Pick<ReplayIo, 'cwd' | 'env'>): string | null {
   let dir: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -102,7 +103,7 @@ function recordFile(dir: string, key: string): string {
 /** The answer of an identical earlier run on unchanged inputs, or null. Never throws. */
 export function findReplay(argv: string[], io: ReplayIo): { output: ReplayOutput; checked: number } | null {
   if (io.env['RLSCOV_DATABASE_URL']) return null; // a live database can change under the same files
-  const dir = replayDir(argv, io);
+  const dir = cacheDirOf(argv, io);
   if (dir === null) return null;
   const key = recordKey(argv, io);
   let r: StoredReplay;
@@ -193,7 +194,7 @@ export class RunRecorder {
   save(exit: number): boolean {
     const o = this.output;
     if (!o || o.exit !== exit || (exit !== 0 && exit !== 1)) return false;
-    const dir = replayDir(this.argv, this.io);
+    const dir = cacheDirOf(this.argv, this.io);
     if (dir === null) return false;
     const paths = [...this.stamps.keys()];
     const stamps = [...this.stamps.values()];
