@@ -769,8 +769,13 @@ function interpretAll(
     }
     return hashText('facts', fileKey, k);
   };
-  // Digests are stored with every variant: kept short (a hash of what the lookup answers).
-  const digests = new Map<string, string>();
+  // Digests are stored with every variant: kept short (a hash of what the lookup answers). Every lookup answers
+  // from the program's declarations alone, so the digests of the last run hold while no file's declarations
+  // changed (a body edit): they are kept beside the facts under a hash of all of them (~35 ms on temporal).
+  const programDecls = cached ? hashText(...program.files.map((f) => `${f.path} ${hashesOf(f)[0]}`)) : '';
+  const storedDigests = cached?.cache.readSide('digests') as StoredDigests | undefined;
+  const digests = new Map<string, string>(storedDigests?.decls === programDecls && Array.isArray(storedDigests.digests) ? storedDigests.digests : []);
+  const digestsKnown = digests.size;
   const digestOf = (dep: string): string => {
     let d = digests.get(dep);
     if (d !== undefined) return d;
@@ -946,7 +951,14 @@ function interpretAll(
     setters = next;
   }
   problems.push(...roundProblems);
+  if (cached && digests.size > digestsKnown) cached.cache.writeSide('digests', { decls: programDecls, digests: [...digests] } satisfies StoredDigests);
   return { facts: new ProgramFacts(merged.sites, parts), fromCache: cached ? byFile.size - interpreted.size : 0 };
+}
+
+/** The digests of lookups into other packages (interpretAll), valid for the program declarations hashed in `decls`. */
+interface StoredDigests {
+  decls: string;
+  digests: Array<[string, string]>;
 }
 
 type SetterLookupFn = (fnId: string) => ReadonlyMap<number, string[]> | undefined;
