@@ -134,4 +134,86 @@ func (s *Store) current() *sql.DB {
       expect(result.findings).toEqual([]);
     }
   });
+
+  it('does not let a memoised cycle decide what a value outside it falls back to', async () => {
+    // a and b only ever hold each other; c holds a; d holds c and the admin pool. Whether a's cycle was met
+    // first from WriteA or from WriteD, c holds nothing (not "a *sql.DB rlscov cannot follow"), so d holds only
+    // the admin pool.
+    const store = `package store
+
+import "database/sql"
+
+type Store struct {
+	a *sql.DB
+	b *sql.DB
+	c *sql.DB
+	d *sql.DB
+}
+
+func OpenPlatformAdminConnection() (*sql.DB, error) {
+	return sql.Open("postgres", "")
+}
+
+func (s *Store) swap() {
+	s.a = s.b
+	s.b = s.a
+}
+
+func (s *Store) fill() {
+	s.c = s.a
+	s.d = s.c
+	admin, _ := OpenPlatformAdminConnection()
+	s.d = admin
+}
+`;
+    const results = [];
+    for (const order of [['a', 'd'], ['d', 'a']]) {
+      const files: Record<string, string> = { 'go.mod': 'module example.com/shop\n\ngo 1.22\n', 'migrations/001_init.sql': MIGRATION, 'store/store.go': store };
+      order.forEach((field, i) => (files[`store/w${i}_${field}.go`] = writer(field)));
+      const result = await analyze({ paths: ['.'], cwd: tree('rlscov-solve-order-', files), cache: false });
+      results.push({ handles: handlesByFunction(result.sites), findings: result.findings.map((f) => `${f.ruleId} ${f.message}`).sort(), admin: result.discovered?.adminHandles.map((h) => h.name) });
+    }
+    expect(results[1]).toEqual(results[0]);
+    expect((results[0]!.handles['Store.WriteD'] as Array<{ kind: string }>).map((h) => h.kind)).toEqual(['adminPool']);
+    expect(results[0]!.admin).toEqual(['store.Store.d']);
+  });
+
+  it('resolves a clique of mutually recursive helpers in time polynomial in its size', async () => {
+    // Twelve helpers that each call all the others with the pool they were given: 12! call paths, which a walk
+    // without memoised results inside the cycle would follow one by one (this test would not finish).
+    const n = 12;
+    let src = 'package store\n\nimport "database/sql"\n\nfunc Entry(db *sql.DB) { f0(db, 3) }\n';
+    for (let i = 0; i < n; i++) {
+      src += `\nfunc f${i}(db *sql.DB, n int) {\n\tif n == 0 {\n\t\ttx, _ := db.Begin()\n\t\ttx.Exec("INSERT INTO invoices (id, org_id, status) VALUES ('1', '2', 'open')")\n\t\treturn\n\t}\n`;
+      for (let j = 0; j < n; j++) if (j !== i) src += `\tf${j}(db, n-1)\n`;
+      src += '}\n';
+    }
+    const dir = tree('rlscov-solve-clique-', { 'go.mod': 'module example.com/shop\n\ngo 1.22\n', 'migrations/001_init.sql': MIGRATION, 'store/clique.go': src });
+    const result = await analyze({ paths: ['.'], cwd: dir, cache: false });
+    expect(result.sites).toHaveLength(n);
+    // Each write runs on a transaction begun without an org scope, on a pool that comes round the clique.
+    expect(result.findings.map((f) => f.ruleId)).toEqual(Array(n).fill('RLS001'));
+  }, 60_000);
+
+  it('follows a chain of helpers deeper than one walk goes, the same whichever end is met first', async () => {
+    // g299 returns g298's result, … g0 the admin pool: 300 values deep. Both writes use the admin pool.
+    let chain = 'package store\n\nimport "database/sql"\n\nfunc OpenPlatformAdminConnection() (*sql.DB, error) {\n\treturn sql.Open("postgres", "")\n}\n\nfunc g0() *sql.DB {\n\tdb, _ := OpenPlatformAdminConnection()\n\treturn db\n}\n';
+    for (let i = 1; i < 300; i++) chain += `\nfunc g${i}() *sql.DB {\n\treturn g${i - 1}()\n}\n`;
+    const write = (name: string, g: string) => `package store\n\nfunc ${name}() {\n\t${g}().Exec("INSERT INTO invoices (id, org_id, status) VALUES ('1', '2', 'open')")\n}\n`;
+    const results = [];
+    for (const [first, second] of [['g100', 'g299'], ['g299', 'g100']]) {
+      const dir = tree('rlscov-solve-chain-', {
+        'go.mod': 'module example.com/shop\n\ngo 1.22\n',
+        'migrations/001_init.sql': MIGRATION,
+        'store/chain.go': chain,
+        'store/w0.go': write(`Write${first}`, first!),
+        'store/w1.go': write(`Write${second}`, second!),
+      });
+      const result = await analyze({ paths: ['.'], cwd: dir, cache: false });
+      results.push(handlesByFunction(result.sites));
+      expect(result.findings).toEqual([]);
+    }
+    expect(results[1]).toEqual(results[0]);
+    for (const hs of Object.values(results[0]!) as Array<Array<{ kind: string }>>) expect(hs.map((h) => h.kind)).toEqual(['adminPool']);
+  }, 60_000);
 });

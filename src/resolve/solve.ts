@@ -38,14 +38,15 @@ export interface SolveResult {
 }
 
 const MAX_CHAIN = 10;
-/** Values resolved inside one another before a chain is cut (a bound on the recursion, not met in real code). */
+/** Values resolved inside one another before a walk stops (a bound on the recursion, not met in real code). */
 const MAX_STACK = 256;
+/** Walks stopped at MAX_STACK and started again from deeper before a value is walked on its own. */
+const MAX_RETRIES = 8;
 
 type Concrete = HandleVerdict;
 
 export class Solver {
   private readonly callsTo = { get: (callee: string): RawCall[] => this.facts.callsTo(callee) };
-  private memo = new Map<string, Concrete[]>();
 
   constructor(
     private readonly program: Program,
@@ -326,10 +327,10 @@ export class Solver {
             : { kind: 'appPool', description: `application pool ${v.origin}`, settings: [], evidence: v.ev },
         ];
       case 'field':
-        return this.memoised(`field:${v.key}`, () => this.resolveAssigned(this.facts.fields.get(v.key), fieldLabel(v.key), v.type)).map((c) => withSettingsVerdict(c, v.settings));
+        return this.memoised(`field:${v.key}#${v.type}`, () => this.resolveAssigned(this.facts.fields.get(v.key), fieldLabel(v.key), v.type)).map((c) => withSettingsVerdict(c, v.settings));
       case 'gvar': {
         const pv = this.program.packages.get(v.key.slice(0, v.key.lastIndexOf('.')))?.vars.get(v.key.slice(v.key.lastIndexOf('.') + 1));
-        return this.memoised(`gvar:${v.key}`, () => {
+        return this.memoised(`gvar:${v.key}#${v.type}`, () => {
           const assigned = this.facts.gvars.get(v.key);
           const init = pv?.v ? this.facts.gvars.get(`${v.key}#init`) : undefined;
           const merged = assigned || init ? { vals: union(assigned?.vals ?? [], init?.vals ?? []), where: [...(assigned?.where ?? []), ...(init?.where ?? [])] } : undefined;
@@ -348,14 +349,14 @@ export class Solver {
           return byType(t, `result of ${f?.name ?? v.fn}`);
         }).map((c) => withSettingsVerdict(c, v.settings));
       case 'param':
-        return this.memoised(`param:${v.fn}#${v.i}`, () => {
+        return this.memoised(`param:${v.fn}#${v.i}#${v.type}#${v.name}`, () => {
           const calls = this.callsTo.get(v.fn) ?? [];
           const f = this.program.funcs.get(v.fn);
           if (!calls.length) return byType(v.type, `parameter ${v.name} of ${f?.name ?? v.fn}, which has no caller in the analysed tree`);
           return calls.flatMap((c) => (c.args[v.i] ?? []).flatMap((a) => this.resolve(a)));
         }).map((c) => withSettingsVerdict(c, v.settings));
       case 'cb':
-        return this.memoised(`cb:${v.fn}#${v.k}#${v.j}#${v.type}`, () => this.resolveCb(v)).map((c) => withSettingsVerdict(c, v.settings));
+        return this.memoised(`cb:${v.fn}#${v.k}#${v.j}#${v.type}#${v.callee}`, () => this.resolveCb(v)).map((c) => withSettingsVerdict(c, v.settings));
       case 'unknown':
         return byType(v.type, v.why);
       case 'obj': {
@@ -381,67 +382,153 @@ export class Solver {
    * value and the facts alone, so a run that resolves fewer sites, or the same ones in another order, gives each
    * site it resolves the result a whole-program run gives it.
    *
-   * Resolution follows references (a parameter to what its callers pass, a field to what is assigned to it, …),
-   * which may form cycles: the strongly connected components of the reference graph. A value met again while it
-   * is being resolved adds nothing there (what flows into it through the cycle is what it is being resolved to
-   * already), so the value a cycle is entered at gets its whole result, and is memoised. The other values of the
-   * cycle were resolved without what flows to them through that one: their results depend on where the cycle
-   * was entered, so they are not memoised, and they are labelled with the component. One of them asked for later
-   * is resolved as the entry of the cycle in turn; inside it, no memoised result of its own component is used
-   * (they were computed from another entry), while results of other components are (a value outside the
-   * component cannot reach back into it, so what it resolves to is the same wherever it is asked from).
-   * `low` is the outermost value on the stack that the computation under way met again (Tarjan's lowlink).
+   * Resolution follows references (a parameter to what its callers pass, a field to what is assigned to it, …).
+   * What a value refers to is fixed by the facts, so the references form a graph, whose strongly connected
+   * components are the cycles. A value's result is that of a walk from it in which a value met again on the way
+   * adds nothing (what flows into it round the cycle is what it is being resolved to already), and a result left
+   * empty only by such cuts falls back to nothing rather than to its type ("cannot follow"). Components are found
+   * as they are walked (Tarjan's algorithm): a value outside any cycle is memoised when its walk ends (everything
+   * it reached is memoised already); when a cycle's component is complete, each of its values is walked again
+   * from itself, within the component (memoised per walk, so in time linear in the component), and memoised.
+   * Where the cycle was first entered therefore does not matter.
    */
-  private stack = new Map<string, number>();
-  private low = Infinity;
+  private memo = new Map<string, Resolved>();
+  /** Tarjan state of the walk under way: visit order and lowlink of the values not yet in a finished component. */
+  private visit = new Map<string, { index: number; low: number; f: () => Concrete[] }>();
+  private open: string[] = [];
+  private path: string[] = [];
+  private visits = 0;
   /** Cuts so far: a result left empty by a cut is no evidence of anything (no "cannot follow" fallback). */
   private cuts = 0;
-  /** Values resolved without being memoised since the current cycle entry started: the rest of its component. */
-  private pending: string[] = [];
-  /** The component of each value found on a cycle (named by the value it was first entered at). */
-  private component = new Map<string, string>();
-  /** Values on the stack per component. */
-  private onStack = new Map<string, number>();
+  /** Set while the values of a finished component are walked again, each from itself. */
+  private within: { members: Set<string> | null; memo: Map<string, Resolved>; path: Set<string> } | null = null;
+  /** Nested retries of walks that went deeper than MAX_STACK (see resolveFrom). */
+  private deep = 0;
 
   private memoised(k: string, f: () => Concrete[]): Concrete[] {
     const hit = this.memo.get(k);
-    const comp = this.component.get(k);
-    if (hit && (comp === undefined || !this.onStack.get(comp))) return hit;
-    const at = this.stack.get(k);
-    if (at !== undefined || this.stack.size >= MAX_STACK) {
-      // Met again inside its own resolution; or a chain so long it is cut, and what it reached then depends on
-      // where it was entered: nothing above is memoised.
-      const cut = at ?? -1;
-      if (cut < this.low) this.low = cut;
+    if (hit && !(this.within && (this.within.members === null || this.within.members.has(k)))) return this.replay(hit);
+    if (this.within) return this.walkWithin(k, f);
+    return this.path.length ? this.walk(k, f) : this.resolveFrom(k, f);
+  }
+
+  /** One step of the walk under way (Tarjan): k's result, final or (inside an open component) provisional. */
+  private walk(k: string, f: () => Concrete[]): Concrete[] {
+    const seen = this.visit.get(k);
+    if (seen) {
+      // On the walk's open component: a cut, and the caller belongs to the same component.
+      this.lower(seen.index);
       this.cuts++;
       return [];
     }
-    const mine = this.stack.size;
-    const outer = this.low;
-    const pendingFrom = this.pending.length;
-    this.stack.set(k, mine);
-    if (comp !== undefined) this.onStack.set(comp, (this.onStack.get(comp) ?? 0) + 1);
-    this.low = Infinity;
+    if (this.path.length >= MAX_STACK) throw new DeepWalk(k, f);
+    const me = { index: this.visits++, low: 0, f };
+    me.low = me.index;
+    this.visit.set(k, me);
+    this.componentFns.set(k, f);
+    this.open.push(k);
+    this.path.push(k);
+    const cuts = this.cuts;
+    let value: Concrete[];
     try {
-      const r = dedupeHandles(f());
-      if (this.low < mine) {
-        this.pending.push(k);
-      } else {
-        if (this.low === mine) {
-          const name = comp ?? k;
-          this.component.set(k, name);
-          for (const m of this.pending.splice(pendingFrom)) if (!this.component.has(m)) this.component.set(m, name);
-        }
-        if (!hit) this.memo.set(k, r);
-        this.low = Infinity;
-      }
-      return r;
+      value = dedupeHandles(f());
     } finally {
-      this.stack.delete(k);
-      if (comp !== undefined) this.onStack.set(comp, this.onStack.get(comp)! - 1);
-      if (outer < this.low) this.low = outer;
-      if (!this.stack.size) this.pending.length = 0;
+      this.path.pop();
     }
+    let r: Resolved = { value, cut: this.cuts !== cuts };
+    if (me.low === me.index) {
+      const members = this.open.splice(this.open.indexOf(k));
+      const fns = new Map(members.map((m) => [m, this.componentFns.get(m)!] as const));
+      for (const m of members) {
+        this.visit.delete(m);
+        this.componentFns.delete(m);
+      }
+      if (members.length === 1) this.memo.set(k, r); // a walk from k: what it reached is memoised, or k itself
+      else {
+        const set = new Set(members);
+        for (const [m, g] of fns) this.memo.set(m, this.walkComponent(m, g, set));
+        r = this.memo.get(k)!;
+      }
+    } else this.lower(me.low);
+    return r.value;
+  }
+
+  /** The functions of the walk's open values, until their component is finished. */
+  private componentFns = new Map<string, () => Concrete[]>();
+
+  private lower(index: number): void {
+    const top = this.visit.get(this.path[this.path.length - 1]!);
+    if (top && index < top.low) top.low = index;
+  }
+
+  private replay(r: Resolved): Concrete[] {
+    if (r.cut) this.cuts++;
+    return r.value;
+  }
+
+  /**
+   * A walk from a value nothing is being resolved for. A walk deeper than MAX_STACK stops, resolves the value it
+   * stopped at first (from itself: the same result), and starts again; past a few such retries (a cycle too long
+   * to walk), the value is walked on its own, cut at MAX_STACK, without memoised results (a function of the value).
+   */
+  private resolveFrom(k: string, f: () => Concrete[]): Concrete[] {
+    for (;;) {
+      try {
+        return this.walk(k, f);
+      } catch (e) {
+        this.visit.clear();
+        this.componentFns.clear();
+        this.open = [];
+        this.path = [];
+        if (!(e instanceof DeepWalk)) throw e;
+        if (this.deep >= MAX_RETRIES) return this.walkAlone(k, f);
+        this.deep++;
+        try {
+          this.resolveFrom(e.key, e.f);
+        } finally {
+          this.deep--;
+        }
+      }
+    }
+  }
+
+  private walkAlone(k: string, f: () => Concrete[]): Concrete[] {
+    const r = this.walkComponent(k, f, null);
+    this.memo.set(k, r);
+    return r.value;
+  }
+
+  /** A walk from `m` within `members` (null: everything), each value resolved once per walk, cut when met again. */
+  private walkComponent(m: string, f: () => Concrete[], members: Set<string> | null): Resolved {
+    const outer = this.within;
+    this.within = { members, memo: new Map(), path: new Set() };
+    try {
+      const cuts = this.cuts;
+      const value = this.walkWithin(m, f);
+      return { value, cut: this.cuts !== cuts };
+    } finally {
+      this.within = outer;
+    }
+  }
+
+  private walkWithin(k: string, f: () => Concrete[]): Concrete[] {
+    const w = this.within!;
+    const hit = w.memo.get(k);
+    if (hit) return this.replay(hit);
+    if (w.path.has(k) || w.path.size >= MAX_STACK) {
+      this.cuts++;
+      return [];
+    }
+    w.path.add(k);
+    const cuts = this.cuts;
+    let value: Concrete[];
+    try {
+      value = dedupeHandles(f());
+    } finally {
+      w.path.delete(k);
+    }
+    w.memo.set(k, { value, cut: this.cuts !== cuts });
+    return value;
   }
 
   private resolveAssigned(a: { vals: Val[]; where: Evidence[] } | undefined, what: string, type: string): Concrete[] {
@@ -504,6 +591,20 @@ export class Solver {
     if (!isHandle || this.cuts !== cuts) return [];
     return byType(v.type, `parameter of a closure passed to ${v.callee}, which is not a known org-scope wrapper`);
   }
+}
+
+/** A memoised result, and whether its walk met a cycle (replayed where it is used: see memoised). */
+interface Resolved {
+  value: Concrete[];
+  cut: boolean;
+}
+
+/** Thrown by a walk deeper than MAX_STACK, with the value it stopped at. */
+class DeepWalk {
+  constructor(
+    readonly key: string,
+    readonly f: () => Concrete[],
+  ) {}
 }
 
 interface Template {
