@@ -462,6 +462,26 @@ func WriteInvoice(ctx context.Context, db *sql.DB) error {
     expect(second.fileErrors).toEqual(plain.fileErrors);
   });
 
+  it('interprets a file again when the second line of its cached facts is not what the first promises', async () => {
+    const { dir, cacheDir, run } = setup();
+    await run();
+    const [facts] = readdirSync(cacheDir).filter((n) => n.startsWith('facts-'));
+    let changed = 0;
+    for (const n of readdirSync(join(cacheDir, facts!))) {
+      const p = join(cacheDir, facts!, n);
+      const text = readFileSync(p, 'utf8');
+      if (text.includes('"ir":{')) continue;
+      writeFileSync(p, text.slice(0, text.indexOf('\n') + 1) + '[{}]'); // valid JSON, not facts
+      changed++;
+    }
+    expect(changed).toBeGreaterThan(1);
+    const second = await touchMigrationAndRun(dir, run);
+    const plain = await analyze({ paths: ['.'], cwd: dir, cache: false });
+    expect(second.findings).toEqual(plain.findings);
+    expect(second.sites).toEqual(plain.sites);
+    expect(second.discovered).toEqual(plain.discovered);
+  });
+
   it('a config or migration change invalidates the whole-run result but not the per-file facts', async () => {
     const { dir, run } = setup();
     const first = await run();

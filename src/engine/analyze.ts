@@ -727,6 +727,7 @@ interface StoredVariant {
 }
 
 type StoredBody = Omit<FileFactsData, 'sites' | 'setters'>;
+const BODY_KEYS = ['calls', 'fields', 'gvars', 'returns', 'invocations', 'forwards', 'batches'] as const satisfies ReadonlyArray<keyof StoredBody>;
 
 /**
  * Pass 1 over the whole program: each file's functions are interpreted into facts of their own, merged in
@@ -842,7 +843,9 @@ function interpretAll(
         if (!Array.isArray(v.deps) || !v.deps.every(([dep, d]) => digestOf(dep) === d)) return;
         const body = (): StoredBody | undefined => {
           try {
-            return (hit!.body() as StoredBody[])[n];
+            const b = (hit!.body() as StoredBody[])[n];
+            // The second line as written with this first line (else: interpreted again, see load).
+            return b && BODY_KEYS.every((k) => Array.isArray(b[k])) ? b : undefined;
           } catch {
             return undefined;
           }
