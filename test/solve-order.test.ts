@@ -196,12 +196,13 @@ func (s *Store) fill() {
   }, 60_000);
 
   it('follows a chain of helpers deeper than one walk goes, the same whichever end is met first', async () => {
-    // g299 returns g298's result, … g0 the admin pool: 300 values deep. Both writes use the admin pool.
+    // g2699 returns g2698's result, … g0 the admin pool: 2,700 values deep, ten times what one walk goes down
+    // before it resolves deeper values first. Both writes use the admin pool.
     let chain = 'package store\n\nimport "database/sql"\n\nfunc OpenPlatformAdminConnection() (*sql.DB, error) {\n\treturn sql.Open("postgres", "")\n}\n\nfunc g0() *sql.DB {\n\tdb, _ := OpenPlatformAdminConnection()\n\treturn db\n}\n';
-    for (let i = 1; i < 300; i++) chain += `\nfunc g${i}() *sql.DB {\n\treturn g${i - 1}()\n}\n`;
+    for (let i = 1; i < 2700; i++) chain += `\nfunc g${i}() *sql.DB {\n\treturn g${i - 1}()\n}\n`;
     const write = (name: string, g: string) => `package store\n\nfunc ${name}() {\n\t${g}().Exec("INSERT INTO invoices (id, org_id, status) VALUES ('1', '2', 'open')")\n}\n`;
     const results = [];
-    for (const [first, second] of [['g100', 'g299'], ['g299', 'g100']]) {
+    for (const [first, second] of [['g1000', 'g2600'], ['g2600', 'g1000']]) {
       const dir = tree('rlscov-solve-chain-', {
         'go.mod': 'module example.com/shop\n\ngo 1.22\n',
         'migrations/001_init.sql': MIGRATION,

@@ -40,8 +40,9 @@ export interface SolveResult {
 const MAX_CHAIN = 10;
 /** Values resolved inside one another before a walk stops (a bound on the recursion, not met in real code). */
 const MAX_STACK = 256;
-/** Walks stopped at MAX_STACK and started again from deeper before a value is walked on its own. */
-const MAX_RETRIES = 8;
+/** Walks stopped at MAX_STACK and started again from deeper before a value is walked on its own (a bound on the
+ * nesting: each retry memoises what lies deeper, so only a cycle longer than MAX_STACK stops them earlier). */
+const MAX_RETRIES = 1000;
 
 type Concrete = HandleVerdict;
 
@@ -402,12 +403,26 @@ export class Solver {
   private cuts = 0;
   /** Set while the values of a finished component are walked again, each from itself. */
   private within: { members: Set<string> | null; memo: Map<string, Resolved>; path: Set<string> } | null = null;
-  /** Nested retries of walks that went deeper than MAX_STACK (see resolveFrom). */
+  /** Values of finished components not yet walked from themselves: their function and their component. */
+  private finished = new Map<string, { f: () => Concrete[]; members: Set<string> }>();
+  /** Nested retries of walks that went deeper than MAX_STACK (see resolveFrom), and the values they started from. */
+  private retrying = new Set<string>();
   private deep = 0;
 
   private memoised(k: string, f: () => Concrete[]): Concrete[] {
-    const hit = this.memo.get(k);
-    if (hit && !(this.within && (this.within.members === null || this.within.members.has(k)))) return this.replay(hit);
+    const inside = this.within !== null && (this.within.members === null || this.within.members.has(k));
+    let hit = this.memo.get(k);
+    if (!hit && !inside) {
+      // A value of a finished component, walked from itself when first asked for (walking every member of a large
+      // component from itself at once cost time quadratic in its size).
+      const c = this.finished.get(k);
+      if (c) {
+        this.finished.delete(k);
+        hit = this.walkComponent(k, c.f, c.members);
+        this.memo.set(k, hit);
+      }
+    }
+    if (hit && !inside) return this.replay(hit);
     if (this.within) return this.walkWithin(k, f);
     return this.path.length ? this.walk(k, f) : this.resolveFrom(k, f);
   }
@@ -446,8 +461,9 @@ export class Solver {
       if (members.length === 1) this.memo.set(k, r); // a walk from k: what it reached is memoised, or k itself
       else {
         const set = new Set(members);
-        for (const [m, g] of fns) this.memo.set(m, this.walkComponent(m, g, set));
-        r = this.memo.get(k)!;
+        for (const [m, g] of fns) if (m !== k) this.finished.set(m, { f: g, members: set });
+        r = this.walkComponent(k, f, set);
+        this.memo.set(k, r);
       }
     } else this.lower(me.low);
     return r.value;
@@ -468,11 +484,14 @@ export class Solver {
 
   /**
    * A walk from a value nothing is being resolved for. A walk deeper than MAX_STACK stops, resolves the value it
-   * stopped at first (from itself: the same result), and starts again; past a few such retries (a cycle too long
-   * to walk), the value is walked on its own, cut at MAX_STACK, without memoised results (a function of the value).
+   * stopped at first (from itself: the same result), and starts again. When that value is met again while being
+   * resolved first (a cycle longer than MAX_STACK, which no walk can finish), the value first asked for is walked
+   * on its own, cut at MAX_STACK and without memoised results, and not memoised: a function of the value, whatever
+   * was resolved before.
    */
   private resolveFrom(k: string, f: () => Concrete[]): Concrete[] {
     for (;;) {
+      let deeper: DeepWalk;
       try {
         return this.walk(k, f);
       } catch (e) {
@@ -481,21 +500,27 @@ export class Solver {
         this.open = [];
         this.path = [];
         if (!(e instanceof DeepWalk)) throw e;
-        if (this.deep >= MAX_RETRIES) return this.walkAlone(k, f);
-        this.deep++;
-        try {
-          this.resolveFrom(e.key, e.f);
-        } finally {
-          this.deep--;
-        }
+        deeper = e;
+      }
+      // Met again while it is being resolved first: a cycle longer than MAX_STACK, which no walk can finish.
+      if (this.deep >= MAX_RETRIES || this.retrying.has(deeper.key)) throw new TooDeep();
+      let tooDeep = false;
+      this.deep++;
+      this.retrying.add(k);
+      try {
+        this.resolveFrom(deeper.key, deeper.f);
+      } catch (e) {
+        if (!(e instanceof TooDeep)) throw e;
+        tooDeep = true;
+      } finally {
+        this.deep--;
+        this.retrying.delete(k);
+      }
+      if (tooDeep) {
+        if (this.deep > 0) throw new TooDeep();
+        return this.walkComponent(k, f, null).value;
       }
     }
-  }
-
-  private walkAlone(k: string, f: () => Concrete[]): Concrete[] {
-    const r = this.walkComponent(k, f, null);
-    this.memo.set(k, r);
-    return r.value;
   }
 
   /** A walk from `m` within `members` (null: everything), each value resolved once per walk, cut when met again. */
@@ -598,6 +623,9 @@ interface Resolved {
   value: Concrete[];
   cut: boolean;
 }
+
+/** Thrown when walks stopped at MAX_STACK were started again from deeper MAX_RETRIES times over. */
+class TooDeep {}
 
 /** Thrown by a walk deeper than MAX_STACK, with the value it stopped at. */
 class DeepWalk {
