@@ -6,6 +6,7 @@ import { MIGRATION } from './helpers/cli.js';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FactsCache } from '../src/cache/cache.js';
 import { analyze } from '../src/engine/analyze.js';
 import type { RunResult } from '../src/model.js';
 
@@ -36,6 +37,21 @@ async function touchMigrationAndRun(dir: string, run: () => Promise<RunResult>):
   expect(r.summary.cache?.wholeRun).toBe(false);
   expect(r.summary.filesParsed).toBe(0);
   return r;
+}
+
+type GetFacts = FactsCache['getFacts'];
+
+/** `run` with FactsCache.getFacts replaced by `patched` (handed the cache, the key and the original), then restored. */
+async function withGetFacts<T>(patched: (cache: FactsCache, key: string, getFacts: (key: string) => ReturnType<GetFacts>) => ReturnType<GetFacts>, run: () => Promise<T>): Promise<T> {
+  const getFacts = FactsCache.prototype.getFacts;
+  FactsCache.prototype.getFacts = function (this: FactsCache, key: string) {
+    return patched(this, key, (k) => getFacts.call(this, k));
+  };
+  try {
+    return await run();
+  } finally {
+    FactsCache.prototype.getFacts = getFacts;
+  }
 }
 
 const live = (r: RunResult): string[] => r.findings.filter((f) => !f.suppressed).map((f) => `${f.span.file}:${f.span.start.line} ${f.ruleId}`).sort();
@@ -361,23 +377,15 @@ func WriteInvoice(ctx context.Context, db *sql.DB) error {
     expect(live(first)).toContain('ledger/w.go:9 RLS001');
     // A new file in w.go's package changes its package's declarations: w.go is interpreted again, from its cached IR.
     writeFileSync(join(dir, 'ledger/extra.go'), 'package ledger\n\nfunc Extra(n int) int { return n }\n');
-    const { FactsCache } = await import('../src/cache/cache.js');
-    const getFacts = FactsCache.prototype.getFacts;
     let fired = false;
-    FactsCache.prototype.getFacts = function (this: InstanceType<typeof FactsCache>, key: string) {
+    const second = await withGetFacts((cache, key, getFacts) => {
       if (!fired) {
         fired = true;
-        for (const e of readdirSync(this.dir)) if (readFileSync(join(this.dir, e), 'utf8').startsWith('{') && readFileSync(join(this.dir, e), 'utf8').includes('"path":"ledger/w.go"')) rmSync(join(this.dir, e));
+        for (const e of readdirSync(cache.dir)) if (readFileSync(join(cache.dir, e), 'utf8').startsWith('{') && readFileSync(join(cache.dir, e), 'utf8').includes('"path":"ledger/w.go"')) rmSync(join(cache.dir, e));
         writeFileSync(w, W.replace('func WriteInvoice', 'func Added() {}\n\nfunc WriteInvoice'));
       }
-      return getFacts.call(this, key);
-    };
-    let second: RunResult;
-    try {
-      second = await run();
-    } finally {
-      FactsCache.prototype.getFacts = getFacts;
-    }
+      return getFacts(key);
+    }, run);
     expect(fired).toBe(true);
     // Reported as a problem of the file, not analysed from the wrong bodies.
     expect(second.fileErrors.some((e) => e.message.includes('ledger/w.go changed while it was analysed'))).toBe(true);
@@ -414,21 +422,13 @@ func WriteInvoice(ctx context.Context, db *sql.DB) error {
     // As pre-commit runs: no list of discovered wrappers, which would walk every field of the program.
     const run = () => analyze({ paths: ['.'], cwd: dir, cache: true, cacheDir, discover: false });
     await run();
-    const { FactsCache } = await import('../src/cache/cache.js');
-    const getFacts = FactsCache.prototype.getFacts;
     let heads = 0;
     let bodies = 0;
-    FactsCache.prototype.getFacts = function (this: InstanceType<typeof FactsCache>, key: string) {
-      const hit = getFacts.call(this, key);
+    const second = await withGetFacts((_cache, key, getFacts) => {
+      const hit = getFacts(key);
       if (hit) heads++;
       return hit && { head: hit.head, body: () => (bodies++, hit.body()) };
-    };
-    let second: RunResult;
-    try {
-      second = await touchMigrationAndRun(dir, run);
-    } finally {
-      FactsCache.prototype.getFacts = getFacts;
-    }
+    }, () => touchMigrationAndRun(dir, run));
     expect(second.summary.cache?.factsFromCache).toBe(heads);
     expect(bodies).toBeGreaterThan(0);
     expect(bodies).toBeLessThan(heads);
@@ -440,20 +440,12 @@ func WriteInvoice(ctx context.Context, db *sql.DB) error {
   it('interprets a file again when its cached facts cannot be read past their first line', async () => {
     const { dir, run } = setup();
     await run();
-    const { FactsCache } = await import('../src/cache/cache.js');
-    const getFacts = FactsCache.prototype.getFacts;
     let removed = 0;
-    FactsCache.prototype.getFacts = function (this: InstanceType<typeof FactsCache>, key: string) {
-      const hit = getFacts.call(this, key);
+    const second = await withGetFacts((cache, key, getFacts) => {
+      const hit = getFacts(key);
       // As if another run had removed the entry after this one read its first line.
-      return hit && { head: hit.head, body: () => (removed++, rmSync(join(this.dir, `${key}.json`)), hit.body()) };
-    };
-    let second: RunResult;
-    try {
-      second = await touchMigrationAndRun(dir, run);
-    } finally {
-      FactsCache.prototype.getFacts = getFacts;
-    }
+      return hit && { head: hit.head, body: () => (removed++, rmSync(join(cache.dir, `${key}.json`)), hit.body()) };
+    }, () => touchMigrationAndRun(dir, run));
     expect(removed).toBeGreaterThan(0);
     const plain = await analyze({ paths: ['.'], cwd: dir, cache: false });
     expect(second.findings).toEqual(plain.findings);

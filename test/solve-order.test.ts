@@ -65,12 +65,18 @@ function handlesByFunction(sites: WriteSite[]): Record<string, unknown> {
   return Object.fromEntries(sites.map((s) => [s.function, s.handles.map((h) => ({ kind: h.kind, description: h.description, settings: h.settings, evidence: h.evidence.map((e) => [e.message, e.span?.start.line]) }))]));
 }
 
-async function run(order: string[]): Promise<Record<string, unknown>> {
-  // Files are analysed in path order: the prefixes decide which writer's site is resolved first.
-  const files: Record<string, string> = { 'go.mod': 'module example.com/shop\n\ngo 1.22\n', 'migrations/001_init.sql': MIGRATION, 'store/store.go': STORE, 'store/open.go': OPEN };
+/**
+ * A module with the RLS migration, `store` (package path -> text) and, for each field in `order`, a writer
+ * through it. Files are analysed in path order: the prefixes decide which writer's site is resolved first.
+ */
+function shop(store: Record<string, string>, order: string[] = []): string {
+  const files: Record<string, string> = { 'go.mod': 'module example.com/shop\n\ngo 1.22\n', 'migrations/001_init.sql': MIGRATION, ...store };
   order.forEach((field, i) => (files[`store/w${i}_${field}.go`] = writer(field)));
-  const dir = tree('rlscov-solve-order-', files);
-  const result = await analyze({ paths: ['.'], cwd: dir, cache: false });
+  return tree('rlscov-solve-order-', files);
+}
+
+async function run(order: string[]): Promise<Record<string, unknown>> {
+  const result = await analyze({ paths: ['.'], cwd: shop({ 'store/store.go': STORE, 'store/open.go': OPEN }, order), cache: false });
   expect(result.sites).toHaveLength(3);
   return handlesByFunction(result.sites);
 }
@@ -126,9 +132,7 @@ func (s *Store) current() *sql.DB {
 }
 `;
     for (const order of [['primary', 'replica', 'spare'], ['replica', 'spare', 'primary'], ['spare', 'primary', 'replica']]) {
-      const files: Record<string, string> = { 'go.mod': 'module example.com/shop\n\ngo 1.22\n', 'migrations/001_init.sql': MIGRATION, 'store/store.go': admin };
-      order.forEach((field, i) => (files[`store/w${i}_${field}.go`] = writer(field)));
-      const result = await analyze({ paths: ['.'], cwd: tree('rlscov-solve-order-', files), cache: false });
+      const result = await analyze({ paths: ['.'], cwd: shop({ 'store/store.go': admin }, order), cache: false });
       expect(result.sites).toHaveLength(3);
       for (const s of result.sites) expect(s.handles.map((h) => h.kind)).toEqual(['adminPool']);
       expect(result.findings).toEqual([]);
@@ -168,9 +172,7 @@ func (s *Store) fill() {
 `;
     const results = [];
     for (const order of [['a', 'd'], ['d', 'a']]) {
-      const files: Record<string, string> = { 'go.mod': 'module example.com/shop\n\ngo 1.22\n', 'migrations/001_init.sql': MIGRATION, 'store/store.go': store };
-      order.forEach((field, i) => (files[`store/w${i}_${field}.go`] = writer(field)));
-      const result = await analyze({ paths: ['.'], cwd: tree('rlscov-solve-order-', files), cache: false });
+      const result = await analyze({ paths: ['.'], cwd: shop({ 'store/store.go': store }, order), cache: false });
       results.push({ handles: handlesByFunction(result.sites), findings: result.findings.map((f) => `${f.ruleId} ${f.message}`).sort(), admin: result.discovered?.adminHandles.map((h) => h.name) });
     }
     expect(results[1]).toEqual(results[0]);
@@ -188,8 +190,7 @@ func (s *Store) fill() {
       for (let j = 0; j < n; j++) if (j !== i) src += `\tf${j}(db, n-1)\n`;
       src += '}\n';
     }
-    const dir = tree('rlscov-solve-clique-', { 'go.mod': 'module example.com/shop\n\ngo 1.22\n', 'migrations/001_init.sql': MIGRATION, 'store/clique.go': src });
-    const result = await analyze({ paths: ['.'], cwd: dir, cache: false });
+    const result = await analyze({ paths: ['.'], cwd: shop({ 'store/clique.go': src }), cache: false });
     expect(result.sites).toHaveLength(n);
     // Each write runs on a transaction begun without an org scope, on a pool that comes round the clique.
     expect(result.findings.map((f) => f.ruleId)).toEqual(Array(n).fill('RLS001'));
@@ -203,13 +204,7 @@ func (s *Store) fill() {
     const write = (name: string, g: string) => `package store\n\nfunc ${name}() {\n\t${g}().Exec("INSERT INTO invoices (id, org_id, status) VALUES ('1', '2', 'open')")\n}\n`;
     const results = [];
     for (const [first, second] of [['g1000', 'g2600'], ['g2600', 'g1000']]) {
-      const dir = tree('rlscov-solve-chain-', {
-        'go.mod': 'module example.com/shop\n\ngo 1.22\n',
-        'migrations/001_init.sql': MIGRATION,
-        'store/chain.go': chain,
-        'store/w0.go': write(`Write${first}`, first!),
-        'store/w1.go': write(`Write${second}`, second!),
-      });
+      const dir = shop({ 'store/chain.go': chain, 'store/w0.go': write(`Write${first}`, first!), 'store/w1.go': write(`Write${second}`, second!) });
       const result = await analyze({ paths: ['.'], cwd: dir, cache: false });
       results.push(handlesByFunction(result.sites));
       expect(result.findings).toEqual([]);

@@ -17,7 +17,7 @@ import { readLiveCatalog } from '../catalog/live.js';
 import { catalogDrift } from '../catalog/drift.js';
 import { loadSqlParser, seedSqlClassifications, sqlClassifications } from '../sql/index.js';
 import { importedPackageKey, Program, type FuncInfo, type PackageInfo } from '../resolve/program.js';
-import { emptyFacts, Interpreter, type Facts, type RawSite } from '../resolve/interpret.js';
+import { emptyFacts, Interpreter, type Facts, type RawSite, type SetterLookup } from '../resolve/interpret.js';
 import { declarationsOf, factsFromData, factsToData, isExported, mergeSites, mergeSetters, nameableElsewhere, type FileFactsData } from '../resolve/facts.js';
 import { factKeys, ProgramFacts, type FactKeys, type FactsPart } from '../resolve/program-facts.js';
 import { Solver, satisfies, type WriteNeed } from '../resolve/solve.js';
@@ -805,9 +805,9 @@ function interpretAll(
   };
 
   /** Interprets a file's functions with the setter summaries `lookup` gives. */
-  const interpretFile = (fns: FuncInfo[], lookup: SetterLookupFn): { facts: Facts; failed: FileProblem[] } => {
+  const interpretFile = (fns: FuncInfo[], lookup: SetterLookup): { facts: Facts; failed: FileProblem[] } => {
     const local = emptyFacts();
-    const interp = new Interpreter(program, local, { adminOpeners }, { get: lookup });
+    const interp = new Interpreter(program, local, { adminOpeners }, lookup);
     const failed: FileProblem[] = [];
     for (const fn of fns) {
       try {
@@ -853,7 +853,7 @@ function interpretAll(
         // Pass 2 loads the data after the last round: should it be unreadable by then, the file is interpreted again.
         const load = (): Facts => {
           const b = body();
-          return b ? factsFromData({ ...b, sites: v.sites, setters: v.setters }, file, pkg) : interpretFile(fns, (id) => finalSetters.get(id)).facts;
+          return b ? factsFromData({ ...b, sites: v.sites, setters: v.setters }, file, pkg) : interpretFile(fns, finalSetters).facts;
         };
         const data = factsFromData({ sites: v.sites, setters: v.setters, calls: [], fields: [], gvars: [], returns: [], invocations: [], forwards: [], batches: [] }, file, pkg);
         vs!.push({ queried: v.queried, deps: v.deps, problems: v.problems, sites: data.sites, setters: data.setters, part: { keys: v.keys, load }, stored: { head: v, body } });
@@ -924,7 +924,7 @@ function interpretAll(
         }
         let result: { facts: Facts; failed: FileProblem[] };
         try {
-          result = interpretFile(fns, (id) => (queried.set(id, answer(id)), current.get(id)));
+          result = interpretFile(fns, { get: (id) => (queried.set(id, answer(id)), current.get(id)) });
         } finally {
           program.observer = null;
         }
@@ -963,8 +963,6 @@ interface StoredDigests {
   decls: string;
   digests: Array<[string, string]>;
 }
-
-type SetterLookupFn = (fnId: string) => ReadonlyMap<number, string[]> | undefined;
 
 /**
  * Hashes of what a file declares (declarationsOf), as seen from its own package and from others, joined by a

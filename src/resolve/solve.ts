@@ -47,8 +47,6 @@ const MAX_RETRIES = 1000;
 type Concrete = HandleVerdict;
 
 export class Solver {
-  private readonly callsTo = { get: (callee: string): RawCall[] => this.facts.callsTo(callee) };
-
   constructor(
     private readonly program: Program,
     private readonly facts: FactsView,
@@ -145,7 +143,7 @@ export class Solver {
     const out: Val[][] = [this.facts.batches.get(id) ?? []];
     const pm = /^param:(.*)#(\d+)$/.exec(id);
     if (pm) {
-      for (const c of this.callsTo.get(pm[1]!) ?? []) for (const a of c.args[Number(pm[2])] ?? []) if (a.t === 'batch') out.push(this.batchHandles(a.id, seen));
+      for (const c of this.facts.callsTo(pm[1]!)) for (const a of c.args[Number(pm[2])] ?? []) if (a.t === 'batch') out.push(this.batchHandles(a.id, seen));
     }
     for (const [fn, rs] of this.facts.returns) {
       rs.forEach((vals, i) => {
@@ -157,7 +155,7 @@ export class Solver {
 
   private instantiate(t: Template, out: SolveResult, depth: number): void {
     const sqlParams = t.kind === 'copyfrom' ? [] : paramRefs(t.sql, t.owner);
-    const callers = this.callsTo.get(t.owner) ?? [];
+    const callers = this.facts.callsTo(t.owner);
     if (sqlParams.length && callers.length && depth < MAX_CHAIN) {
       // An SQL helper: its callers supply the text. Each call becomes the write site.
       for (const c of callers) {
@@ -200,7 +198,7 @@ export class Solver {
     const handles: HandleVerdict[] = [];
     for (const v of t.recv) {
       if (v.t === 'param' && v.fn === t.owner) {
-        const callers = this.callsTo.get(t.owner) ?? [];
+        const callers = this.facts.callsTo(t.owner);
         const name = v.name || `#${v.i + 1}`;
         if (!callers.length) {
           handles.push({
@@ -269,13 +267,13 @@ export class Solver {
     seen.add(key);
     const decl = this.program.funcs.get(fn)?.decl;
     const pname = decl?.params[i]?.name ?? `#${i + 1}`;
-    for (const c of this.callsTo.get(fn) ?? []) {
+    for (const c of this.facts.callsTo(fn)) {
       const callEv: Evidence = { message: `calls ${c.calleeText}, passing ${c.argText[i] ?? '?'} as ${pname}`, span: this.span(c.file.path, c.loc) };
       for (const a of c.args[i] ?? []) {
         const v = addSettings(a, localSettings);
         if (v.t === 'param' && v.fn === c.caller) {
           if (settingsSatisfy(v.settings, need)) continue;
-          const upCallers = this.callsTo.get(c.caller) ?? [];
+          const upCallers = this.facts.callsTo(c.caller);
           if (upCallers.length) {
             this.requirement(c.caller, v.i, v.settings, write, need, [callEv, ...flow], out, depth + 1, seen);
             continue;
@@ -351,7 +349,7 @@ export class Solver {
         }).map((c) => withSettingsVerdict(c, v.settings));
       case 'param':
         return this.memoised(`param:${v.fn}#${v.i}#${v.type}#${v.name}`, () => {
-          const calls = this.callsTo.get(v.fn) ?? [];
+          const calls = this.facts.callsTo(v.fn);
           const f = this.program.funcs.get(v.fn);
           if (!calls.length) return byType(v.type, `parameter ${v.name} of ${f?.name ?? v.fn}, which has no caller in the analysed tree`);
           return calls.flatMap((c) => (c.args[v.i] ?? []).flatMap((a) => this.resolve(a)));
@@ -440,37 +438,29 @@ export class Solver {
     const me = { index: this.visits++, low: 0, f };
     me.low = me.index;
     this.visit.set(k, me);
-    this.componentFns.set(k, f);
     this.open.push(k);
     this.path.push(k);
-    const cuts = this.cuts;
-    let value: Concrete[];
+    let r: Resolved;
     try {
-      value = dedupeHandles(f());
+      r = this.evaluate(f);
     } finally {
       this.path.pop();
     }
-    let r: Resolved = { value, cut: this.cuts !== cuts };
     if (me.low === me.index) {
       const members = this.open.splice(this.open.indexOf(k));
-      const fns = new Map(members.map((m) => [m, this.componentFns.get(m)!] as const));
+      const set = new Set(members);
       for (const m of members) {
+        if (m !== k) this.finished.set(m, { f: this.visit.get(m)!.f, members: set });
         this.visit.delete(m);
-        this.componentFns.delete(m);
       }
       if (members.length === 1) this.memo.set(k, r); // a walk from k: what it reached is memoised, or k itself
       else {
-        const set = new Set(members);
-        for (const [m, g] of fns) if (m !== k) this.finished.set(m, { f: g, members: set });
         r = this.walkComponent(k, f, set);
         this.memo.set(k, r);
       }
     } else this.lower(me.low);
     return r.value;
   }
-
-  /** The functions of the walk's open values, until their component is finished. */
-  private componentFns = new Map<string, () => Concrete[]>();
 
   private lower(index: number): void {
     const top = this.visit.get(this.path[this.path.length - 1]!);
@@ -496,7 +486,6 @@ export class Solver {
         return this.walk(k, f);
       } catch (e) {
         this.visit.clear();
-        this.componentFns.clear();
         this.open = [];
         this.path = [];
         if (!(e instanceof DeepWalk)) throw e;
@@ -528,9 +517,8 @@ export class Solver {
     const outer = this.within;
     this.within = { members, memo: new Map(), path: new Set() };
     try {
-      const cuts = this.cuts;
-      const value = this.walkWithin(m, f);
-      return { value, cut: this.cuts !== cuts };
+      this.walkWithin(m, f);
+      return this.within.memo.get(m)!;
     } finally {
       this.within = outer;
     }
@@ -545,15 +533,21 @@ export class Solver {
       return [];
     }
     w.path.add(k);
-    const cuts = this.cuts;
-    let value: Concrete[];
+    let r: Resolved;
     try {
-      value = dedupeHandles(f());
+      r = this.evaluate(f);
     } finally {
       w.path.delete(k);
     }
-    w.memo.set(k, { value, cut: this.cuts !== cuts });
-    return value;
+    w.memo.set(k, r);
+    return r.value;
+  }
+
+  /** A value's function applied, and whether it met a cycle on the way. */
+  private evaluate(f: () => Concrete[]): Resolved {
+    const cuts = this.cuts;
+    const value = dedupeHandles(f());
+    return { value, cut: this.cuts !== cuts };
   }
 
   private resolveAssigned(a: { vals: Val[]; where: Evidence[] } | undefined, what: string, type: string): Concrete[] {
@@ -624,7 +618,7 @@ interface Resolved {
   cut: boolean;
 }
 
-/** Thrown when walks stopped at MAX_STACK were started again from deeper MAX_RETRIES times over. */
+/** Thrown when walks stopped at MAX_STACK cannot be finished by starting from deeper (see resolveFrom). */
 class TooDeep {}
 
 /** Thrown by a walk deeper than MAX_STACK, with the value it stopped at. */
