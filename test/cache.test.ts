@@ -57,6 +57,26 @@ async function withGetFacts<T>(patched: (cache: FactsCache, key: string, getFact
 const live = (r: RunResult): string[] => r.findings.filter((f) => !f.suppressed).map((f) => `${f.span.file}:${f.span.start.line} ${f.ruleId}`).sort();
 
 describe('persistent cache', () => {
+  it('reads back the three lines of a facts entry, each on its own, whatever their length', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'rlscov-cache-dir-'));
+    const cache = new FactsCache(cacheDir, '/some/root');
+    // Lookups longer than one read of the entry (64 KB), with non-ASCII text.
+    const deps = [Array.from({ length: 20_000 }, (_, i) => [`p:example.com/pkg${i}/ä`, `${i}`])];
+    const bodies = [{ calls: [['x', 'ü'.repeat(100_000)]] }];
+    cache.setFacts('k1', { variants: [{ dh: 'x' }] }, deps, bodies);
+    cache.setFacts('k2', { variants: [] }, [], []);
+    await cache.save();
+    const again = new FactsCache(cacheDir, '/some/root');
+    const hit = again.getFacts('k1')!;
+    expect(hit.head).toEqual({ variants: [{ dh: 'x' }] });
+    expect(hit.body()).toEqual(bodies);
+    expect(hit.deps()).toEqual(deps);
+    const empty = again.getFacts('k2')!;
+    expect(empty.deps()).toEqual([]);
+    expect(empty.body()).toEqual([]);
+    expect(again.getFacts('missing')).toBeUndefined();
+  });
+
   it('reuses the whole result on an unchanged tree, without parsing', async () => {
     const { run } = setup();
     const first = await run();
@@ -427,7 +447,7 @@ func WriteInvoice(ctx context.Context, db *sql.DB) error {
     const second = await withGetFacts((_cache, key, getFacts) => {
       const hit = getFacts(key);
       if (hit) heads++;
-      return hit && { head: hit.head, body: () => (bodies++, hit.body()) };
+      return hit && { ...hit, body: () => (bodies++, hit.body()) };
     }, () => touchMigrationAndRun(dir, run));
     expect(second.summary.cache?.factsFromCache).toBe(heads);
     expect(bodies).toBeGreaterThan(0);
@@ -444,7 +464,7 @@ func WriteInvoice(ctx context.Context, db *sql.DB) error {
     const second = await withGetFacts((cache, key, getFacts) => {
       const hit = getFacts(key);
       // As if another run had removed the entry after this one read its first line.
-      return hit && { head: hit.head, body: () => (removed++, rmSync(join(cache.dir, `${key}.json`)), hit.body()) };
+      return hit && { ...hit, body: () => (removed++, rmSync(join(cache.dir, `${key}.json`)), hit.body()) };
     }, () => touchMigrationAndRun(dir, run));
     expect(removed).toBeGreaterThan(0);
     const plain = await analyze({ paths: ['.'], cwd: dir, cache: false });
@@ -472,6 +492,62 @@ func WriteInvoice(ctx context.Context, db *sql.DB) error {
     expect(second.findings).toEqual(plain.findings);
     expect(second.sites).toEqual(plain.sites);
     expect(second.discovered).toEqual(plain.discovered);
+  });
+
+  it("reads no variant's lookups after a body edit, and reads them again after a declaration change", async () => {
+    const { dir, run } = setup();
+    await run();
+    const counting = async (edit: () => void): Promise<{ r: RunResult; heads: number; deps: number }> => {
+      edit();
+      let heads = 0;
+      let deps = 0;
+      const r = await withGetFacts((_cache, key, getFacts) => {
+        const hit = getFacts(key);
+        if (hit) heads++;
+        return hit && { ...hit, deps: () => (deps++, hit.deps()) };
+      }, run);
+      const plain = await analyze({ paths: ['.'], cwd: dir, cache: false });
+      expect(r.findings).toEqual(plain.findings);
+      expect(r.sites).toEqual(plain.sites);
+      expect(r.discovered).toEqual(plain.discovered);
+      return { r, heads, deps };
+    };
+    const usage = join(dir, 'platform/billing/usage.go');
+    // A comment in one file: its facts are interpreted again, every other file's come from the cache unread.
+    const body = await counting(() => writeFileSync(usage, readFileSync(usage, 'utf8') + '\n// edited\n'));
+    expect(body.heads).toBeGreaterThan(1);
+    expect(body.deps).toBe(0);
+    // An exported function in another package: the lookups of the files kept from the cache are checked again.
+    const audit = join(dir, 'platform/audit/audit.go');
+    const decl = await counting(() => writeFileSync(audit, readFileSync(audit, 'utf8') + '\nfunc RlscovTestAdded() {}\n'));
+    expect(decl.heads).toBeGreaterThan(1);
+    expect(decl.deps).toBeGreaterThan(0);
+    // And once checked under these declarations, not again.
+    const again = await counting(() => writeFileSync(usage, readFileSync(usage, 'utf8') + '\n// edited again\n'));
+    expect(again.deps).toBe(0);
+  });
+
+  it("interprets a file again when its cached lookups are not what the first line names", async () => {
+    const { dir, cacheDir, run } = setup();
+    await run();
+    const [facts] = readdirSync(cacheDir).filter((n) => n.startsWith('facts-'));
+    let changed = 0;
+    for (const n of readdirSync(join(cacheDir, facts!))) {
+      const p = join(cacheDir, facts!, n);
+      const lines = readFileSync(p, 'utf8').split('\n');
+      if (lines[0]!.includes('"ir":{') || lines.length !== 3) continue;
+      // Lookups that would hold anywhere (none), under a first line that names others.
+      writeFileSync(p, [lines[0], JSON.stringify((JSON.parse(lines[1]!) as unknown[]).map(() => [])), lines[2]].join('\n'));
+      changed++;
+    }
+    expect(changed).toBeGreaterThan(1);
+    // Without the lookups known to hold, every variant's are read, found not to be what they were, and dropped.
+    for (const n of readdirSync(cacheDir)) if (n.startsWith('digests-')) rmSync(join(cacheDir, n));
+    const second = await touchMigrationAndRun(dir, run);
+    expect(second.summary.cache?.factsFromCache).toBe(0);
+    const plain = await analyze({ paths: ['.'], cwd: dir, cache: false });
+    expect(second.findings).toEqual(plain.findings);
+    expect(second.sites).toEqual(plain.sites);
   });
 
   it('a config or migration change invalidates the whole-run result but not the per-file facts', async () => {

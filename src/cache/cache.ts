@@ -16,7 +16,7 @@ import { writeFileAtomic } from './atomic.js';
 import { EntryWriter } from './writer.js';
 
 /** Bump when the IR or the analysis changes shape, so old caches are not read. */
-export const CACHE_FORMAT = 16;
+export const CACHE_FORMAT = 17;
 
 interface StoredFile {
   format: number;
@@ -134,23 +134,38 @@ export class FactsCache {
 
   /**
    * One file's pass-1 facts (opaque here), stored under a key of everything they depend on; undefined: not
-   * cached. An entry has two lines: `head`, read now, and the rest, parsed by `body()` when asked for (it throws
-   * if the entry cannot be read by then).
+   * cached. An entry has three lines: `head`, read now; `deps()`, parsed when asked for (what the facts looked up
+   * elsewhere: needed only when the program's declarations changed); `body()`, the rest, parsed when asked for.
+   * Both throw if the entry cannot be read by then.
    */
-  getFacts(key: string): { head: unknown; body: () => unknown } | undefined {
+  getFacts(key: string): { head: unknown; deps: () => unknown; body: () => unknown } | undefined {
     const file = join(this.dir, `${key}.json`);
     const read = readEntry<StoredFacts>(file);
     if (!read || read.bodiesAt < 0 || !read.complete) return undefined;
     this.used.add(key);
     const at = read.bodiesAt;
+    let deps: unknown;
     let body: unknown;
-    return { head: read.stored.facts, body: () => (body ??= JSON.parse(readFrom(file, at))) };
+    return {
+      head: read.stored.facts,
+      // The lookups alone (a run after a declaration change reads those of every entry, and few bodies).
+      deps: () => (deps ??= JSON.parse(readLine(file, at))),
+      body: () => {
+        if (body === undefined) {
+          const rest = readFrom(file, at);
+          const nl = rest.indexOf('\n');
+          if (nl < 0) throw new Error(`${file}: no facts after the lookups`);
+          body = JSON.parse(rest.slice(nl + 1));
+        }
+        return body;
+      },
+    };
   }
 
-  /** `bodies`: a JSON array (the entry's second line). */
-  setFacts(key: string, head: unknown, bodies: unknown[]): void {
+  /** `deps`, `bodies`: JSON arrays (the entry's second and third lines). */
+  setFacts(key: string, head: unknown, deps: unknown[], bodies: unknown[]): void {
     this.used.add(key);
-    this.writes.add(join(this.dir, `${key}.json`), JSON.stringify({ format: CACHE_FORMAT, tool: TOOL_VERSION, facts: head } satisfies StoredFacts) + '\n' + JSON.stringify(bodies));
+    this.writes.add(join(this.dir, `${key}.json`), JSON.stringify({ format: CACHE_FORMAT, tool: TOOL_VERSION, facts: head } satisfies StoredFacts) + '\n' + JSON.stringify(deps) + '\n' + JSON.stringify(bodies));
   }
 
   /** A side table kept for the whole tree (one JSON file per name and root), or undefined. */
@@ -244,6 +259,29 @@ function readHead(file: string): { head: string; bodiesAt: number; complete: boo
 }
 
 const HEAD_READ = 64 * 1024;
+
+/** The line of `file` that starts at byte `offset`, without its newline (the rest of the file if it has none). */
+function readLine(file: string, offset: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    let buf = Buffer.allocUnsafe(HEAD_READ);
+    let have = 0;
+    for (;;) {
+      if (have === buf.length) {
+        const more = Buffer.allocUnsafe(buf.length * 4);
+        buf.copy(more, 0, 0, have);
+        buf = more;
+      }
+      const n = readSync(fd, buf, have, buf.length - have, offset + have);
+      const nl = buf.subarray(have, have + n).indexOf(10);
+      if (nl >= 0) return buf.toString('utf8', 0, have + nl);
+      have += n;
+      if (n === 0) return buf.toString('utf8', 0, have);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** The text of `file` from byte `offset` on. */
 function readFrom(file: string, offset: number): string {

@@ -698,20 +698,24 @@ function usesKept(
 interface FileVariant {
   /** Setter summaries looked up: function id -> settersText of its summary ('' for none). */
   queried: Array<[string, string]>;
-  /** Declarations of other packages looked up: dependency name -> digest (see interpretAll). */
-  deps: Array<[string, string]>;
+  /** Declarations of other packages looked up (a variant interpreted in this run; see Deps). */
+  deps?: Deps;
   problems: FileProblem[];
   sites: RawSite[];
   setters: Facts['setters'];
   part: FactsPart;
-  /** A variant read from the cache: as stored (its data undefined when it cannot be read). */
-  stored?: { head: StoredVariant; body: () => StoredBody | undefined };
+  /** A variant read from the cache: as stored (its lookups and data undefined when they cannot be read). */
+  stored?: { head: StoredVariant; deps: () => Deps | undefined; body: () => StoredBody | undefined };
 }
+
+/** Declarations of other packages a variant looked up: dependency name -> digest of its answer (see interpretAll). */
+type Deps = Array<[string, string]>;
 
 /**
  * A file's variants in the cache, under its text and its own package's declarations: the first line of the
- * entry, with the keys each variant's facts hold. The second line holds the rest of each variant's facts
- * (StoredBody), parsed only when pass 2 asks for one of those keys.
+ * entry, with the keys each variant's facts hold. The second line holds each variant's Deps, parsed only when the
+ * program's declarations are not those its digests were last checked under; the third the rest of each variant's
+ * facts (StoredBody), parsed only when pass 2 asks for one of those keys.
  */
 interface StoredVariants {
   variants: StoredVariant[];
@@ -719,7 +723,8 @@ interface StoredVariants {
 
 interface StoredVariant {
   queried: Array<[string, string]>;
-  deps: Array<[string, string]>;
+  /** depsHash of the variant's Deps (the entry's second line). */
+  dh: string;
   problems: FileProblem[];
   sites: FileFactsData['sites'];
   setters: FileFactsData['setters'];
@@ -777,6 +782,19 @@ function interpretAll(
   const storedDigests = cached?.cache.readSide('digests') as StoredDigests | undefined;
   const digests = new Map<string, string>(storedDigests?.decls === programDecls && Array.isArray(storedDigests.digests) ? storedDigests.digests : []);
   const digestsKnown = digests.size;
+  // Whether a variant's lookups still answer the same is a function of its Deps and of the declarations alone:
+  // the Deps found to hold under these declarations are kept with the digests (by depsHash), so that a body edit
+  // reads no variant's Deps (a third of its first line, which every run reads, before they had a line of their own).
+  const holding = new Set<string>(storedDigests?.decls === programDecls && Array.isArray(storedDigests.holding) ? storedDigests.holding : []);
+  const holdingKnown = holding.size;
+  const depsHold = (dh: string, deps: () => Deps | undefined): boolean => {
+    if (holding.has(dh)) return true;
+    const d = deps();
+    // The line as written with the first (else: interpreted again, as when it cannot be read).
+    if (!Array.isArray(d) || depsHash(d) !== dh || !d.every(([dep, digest]) => digestOf(dep) === digest)) return false;
+    holding.add(dh);
+    return true;
+  };
   const digestOf = (dep: string): string => {
     let d = digests.get(dep);
     if (d !== undefined) return d;
@@ -838,9 +856,16 @@ function interpretAll(
       entryKeys.set(file, key);
       const hit = cached.cache.getFacts(key);
       const stored = hit?.head as StoredVariants | undefined;
+      const depsOf = (n: number): Deps | undefined => {
+        try {
+          return (hit!.deps() as Deps[])[n];
+        } catch {
+          return undefined;
+        }
+      };
       (stored?.variants ?? []).forEach((v, n) => {
         // Only variants whose lookups into other packages still answer the same.
-        if (!Array.isArray(v.deps) || !v.deps.every(([dep, d]) => digestOf(dep) === d)) return;
+        if (typeof v.dh !== 'string' || !depsHold(v.dh, () => depsOf(n))) return;
         const body = (): StoredBody | undefined => {
           try {
             const b = (hit!.body() as StoredBody[])[n];
@@ -856,7 +881,7 @@ function interpretAll(
           return b ? factsFromData({ ...b, sites: v.sites, setters: v.setters }, file, pkg) : interpretFile(fns, finalSetters).facts;
         };
         const data = factsFromData({ sites: v.sites, setters: v.setters, calls: [], fields: [], gvars: [], returns: [], invocations: [], forwards: [], batches: [] }, file, pkg);
-        vs!.push({ queried: v.queried, deps: v.deps, problems: v.problems, sites: data.sites, setters: data.setters, part: { keys: v.keys, load }, stored: { head: v, body } });
+        vs!.push({ queried: v.queried, problems: v.problems, sites: data.sites, setters: data.setters, part: { keys: v.keys, load }, stored: { head: v, deps: () => depsOf(n), body } });
       });
     }
     variants.set(file, vs);
@@ -866,22 +891,26 @@ function interpretAll(
     const key = entryKeys.get(file);
     if (!key || cached!.sourceOf.get(file.path)?.stale) return;
     const head: StoredVariants = { variants: [] };
+    const deps: Deps[] = [];
     const bodies: StoredBody[] = [];
     for (const x of vs) {
       if (x.stored) {
-        // Kept as stored; a variant whose data is gone meanwhile is dropped.
+        // Kept as stored; a variant whose lookups or data are gone meanwhile is dropped.
+        const d = x.stored.deps();
         const b = x.stored.body();
-        if (!b) continue;
+        if (!d || depsHash(d) !== x.stored.head.dh || !b) continue;
         head.variants.push(x.stored.head);
+        deps.push(d);
         bodies.push(b);
         continue;
       }
       const f = (x.part as { facts: Facts }).facts;
       const { sites, setters, ...body } = factsToData(f);
-      head.variants.push({ queried: x.queried, deps: x.deps, problems: x.problems, sites, setters, keys: factKeys(f) });
+      head.variants.push({ queried: x.queried, dh: depsHash(x.deps!), problems: x.problems, sites, setters, keys: factKeys(f) });
+      deps.push(x.deps!);
       bodies.push(body);
     }
-    cached!.cache.setFacts(key, head, bodies);
+    cached!.cache.setFacts(key, head, deps, bodies);
   };
 
   // Setter summaries (helpers that set the scope on a transaction they are given) feed back into callers:
@@ -930,7 +959,10 @@ function interpretAll(
         }
         for (const p of depPackages) deps.add(`p:${p.key}`);
         const local = result.facts;
-        v = { queried: [...queried], deps: [...deps].sort().map((dep) => [dep, digestOf(dep)]), problems: result.failed, sites: local.sites, setters: local.setters, part: { facts: local } };
+        const looked: Deps = [...deps].sort().map((dep) => [dep, digestOf(dep)]);
+        // Found now under these declarations: they hold.
+        if (cached) holding.add(depsHash(looked));
+        v = { queried: [...queried], deps: looked, problems: result.failed, sites: local.sites, setters: local.setters, part: { facts: local } };
         vs.push(v);
         interpreted.add(file);
         // Written at once (again if a later round adds a variant): serialising every file's facts at the end
@@ -954,7 +986,7 @@ function interpretAll(
     setters = next;
   }
   problems.push(...roundProblems);
-  if (cached && digests.size > digestsKnown) cached.cache.writeSide('digests', { decls: programDecls, digests: [...digests] } satisfies StoredDigests);
+  if (cached && (digests.size > digestsKnown || holding.size > holdingKnown)) cached.cache.writeSide('digests', { decls: programDecls, digests: [...digests], holding: [...holding] } satisfies StoredDigests);
   return { facts: new ProgramFacts(merged.sites, parts), fromCache: cached ? byFile.size - interpreted.size : 0 };
 }
 
@@ -962,6 +994,13 @@ function interpretAll(
 interface StoredDigests {
   decls: string;
   digests: Array<[string, string]>;
+  /** depsHash of every Deps found to hold under `decls`. */
+  holding: string[];
+}
+
+/** Names a variant's Deps (kept in its entry's first line; their text is in the second). */
+function depsHash(d: Deps): string {
+  return hashText(JSON.stringify(d)).slice(0, 20);
 }
 
 /**
