@@ -68,7 +68,7 @@ Trees: the synthetic forks (--sizes) plus every DIR given and every path in RLSC
   --skip LIST         measurements to leave out: startup,walk,ast-grep,cold,first,warm,warm-engine,pre-commit,
                       pre-commit-api,plain
   --ast-grep-threads N  pass -j N to ast-grep (default: its own choice)
-  --rlscov PATH       the rlscov entry point to time (default dist/src/cli/bin.js of this checkout)
+  --rlscov PATH       the rlscov entry point to time (default dist/src/cli/bin.cjs of this checkout)
   --synth-dir DIR     generate the synthetic forks here and keep them (reused when already generated)
   --work DIR          scratch directory (default: a new one under the system temp directory, removed at the end)
   --keep              keep the scratch directory
@@ -90,7 +90,7 @@ function parseArgs(argv: string[]): Options {
     synthDir: null,
     json: null,
     md: null,
-    rlscov: join(ROOT, 'dist/src/cli/bin.js'),
+    rlscov: join(ROOT, 'dist/src/cli/bin.cjs'),
     skip: new Set(),
     astGrepThreads: null,
   };

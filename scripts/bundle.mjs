@@ -1,5 +1,5 @@
 // Bundles the command line (dist/src/cli/main.js and everything it imports, yargs included) into one CommonJS
-// script, dist/src/cli/main.bundle.cjs, which bin.js loads when present (src/cli/code-cache.ts). Resolving and
+// script, dist/src/cli/main.bundle.cjs, which run.js loads when present (src/cli/code-cache.ts). Resolving and
 // instantiating ~90 ES modules took 110-145 ms of every run's start; one script loads in ~60 ms, and a script (not
 // an ES module) can be compiled from V8's code cache on Node 20, which saves most of the rest (measured; see README,
 // design section). Packages with native code, WASM or files of their own (and those loaded only on demand) stay
@@ -40,21 +40,33 @@ const lazyStringWidth = {
   },
 };
 
-await build({
-  entryPoints: [join(root, 'dist/src/cli/main.js')],
-  outfile: join(root, 'dist/src/cli/main.bundle.cjs'),
+const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  external,
   logLevel: 'warning',
-  plugins: [lazyStringWidth],
   // What ES module code reads of import.meta, given from the script's own file name.
   define: { 'import.meta.url': '__rlscovUrl', 'import.meta.resolve': '__rlscovResolve' },
   banner: {
     js: "const __rlscovUrl = require('node:url').pathToFileURL(__filename).href; const __rlscovResolve = (s) => require('node:url').pathToFileURL(require.resolve(s)).href;",
   },
+};
+await build({
+  ...common,
+  entryPoints: [join(root, 'dist/src/cli/main.js')],
+  outfile: join(root, 'dist/src/cli/main.bundle.cjs'),
+  external,
+  plugins: [lazyStringWidth],
+});
+// The start of every run (run.js: replay, then loading the bundle above) as one script too, which bin.cjs requires:
+// node's ES module loader took ~10 ms to resolve and link its eight modules, a tenth of a replayed run. main.js
+// stays out: run.js loads it only when there is no main.bundle.cjs.
+await build({
+  ...common,
+  entryPoints: [join(root, 'dist/src/cli/run.js')],
+  outfile: join(root, 'dist/src/cli/run.bundle.cjs'),
+  external: [...external, './main.js'],
 });
 // An ES module bundle of earlier builds would otherwise stay beside it.
 rmSync(join(root, 'dist/src/cli/main.bundle.js'), { force: true });

@@ -9,5 +9,5 @@ for (const rel of ['src/config/schema.json', 'rules/catalog']) {
   const from = join(root, rel);
   if (existsSync(from)) cpSync(from, join(root, 'dist', rel), { recursive: true });
 }
-const bin = join(root, 'dist/src/cli/bin.js');
+const bin = join(root, 'dist/src/cli/bin.cjs');
 if (existsSync(bin)) chmodSync(bin, 0o755);

@@ -68,7 +68,7 @@ describe('action.yml', () => {
       RLSCOV_ACTION_CONFIG: '${{ inputs.config }}',
       RLSCOV_ACTION_CATEGORY: '${{ inputs.category }}',
       RLSCOV_ACTION_FAIL_ON: '${{ inputs.fail-on }}',
-      RLSCOV_ACTION_BIN: '${{ github.action_path }}/dist/src/cli/bin.js',
+      RLSCOV_ACTION_BIN: '${{ github.action_path }}/dist/src/cli/bin.cjs',
     });
     const upload = steps[3]!;
     expect(upload.if).toMatch(/^always\(\) && /);
@@ -76,7 +76,7 @@ describe('action.yml', () => {
     expect(upload.with).toEqual({ sarif_file: '${{ steps.scan.outputs.sarif-file }}' });
     // The built CLI the scan step runs is what `npm ci` (prepare: build) produces.
     const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
-    expect(pkg.bin['rlscov']).toBe('dist/src/cli/bin.js');
+    expect(pkg.bin['rlscov']).toBe('dist/src/cli/bin.cjs');
     expect(pkg.scripts['prepare']).toBeDefined();
   });
 });
@@ -113,7 +113,7 @@ function runScanStep(workspace: string, inputs: Record<string, string>) {
       RLSCOV_CACHE_DIR: tempDir('rlscov-action-cache-'),
       GITHUB_OUTPUT: out,
       GITHUB_WORKSPACE: workspace,
-      RLSCOV_ACTION_BIN: join(REPO, 'src/cli/bin.ts'),
+      RLSCOV_ACTION_BIN: join(REPO, 'src/cli/bin.cts'),
       RLSCOV_ACTION_PATHS: i['paths']!,
       RLSCOV_ACTION_CONFIG: i['config']!,
       RLSCOV_ACTION_CATEGORY: i['category']!,

@@ -493,7 +493,7 @@ describe('--no-suppressions', () => {
 // ---------------------------------------------------------------------------------------------------------------
 // The built CLI, spawned as a user runs it.
 
-const BIN = path.join(REPO, 'dist/src/cli/bin.js');
+const BIN = path.join(REPO, 'dist/src/cli/bin.cjs');
 
 function newestSource(): number {
   let newest = statSync(path.join(REPO, 'package.json')).mtimeMs;
@@ -501,7 +501,7 @@ function newestSource(): number {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (/\.(ts|json)$/.test(e.name)) newest = Math.max(newest, statSync(p).mtimeMs);
+      else if (/\.(c?ts|json)$/.test(e.name)) newest = Math.max(newest, statSync(p).mtimeMs);
     }
   };
   walk(path.join(REPO, 'src'));
@@ -516,7 +516,7 @@ describe('built CLI (smoke)', () => {
     if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}\n${b.stderr}`);
   }, 120_000);
 
-  it('node dist/src/cli/bin.js scan fixtures/sample-fork: exit 1, findings on stdout, no colour', () => {
+  it('node dist/src/cli/bin.cjs scan fixtures/sample-fork: exit 1, findings on stdout, no colour', () => {
     const r = spawnSync(process.execPath, [BIN, 'scan', SAMPLE_FORK, '--no-cache'], {
       cwd: REPO,
       encoding: 'utf8',
@@ -538,6 +538,16 @@ describe('built CLI (smoke)', () => {
     // The version comes from package.json, found from the bundle's directory too.
     const v = spawnSync(process.execPath, [BIN, '--version'], { cwd: REPO, encoding: 'utf8' });
     expect(v.stdout.trim()).toBe(JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')).version);
+    // bin.cjs starts the bundled run.js (replay, then the bundle above), which answers as run.js's modules do,
+    // replayed runs included.
+    expect(existsSync(path.join(REPO, 'dist/src/cli/run.bundle.cjs'))).toBe(true);
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'rlscov-start-'));
+    for (const entry of ['dist/src/cli/run.js', 'dist/src/cli/run.bundle.cjs', 'dist/src/cli/run.js']) {
+      const e = spawnSync(process.execPath, [path.join(REPO, entry), 'scan', SAMPLE_FORK, '--format', 'json', '--cache-dir', cacheDir], { cwd: REPO, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' }, timeout: 60_000 });
+      expect(e.status, entry).toBe(1);
+      const [got, want] = [JSON.parse(e.stdout), JSON.parse(r.stdout)] as Array<Record<string, unknown>>;
+      for (const k of ['findings', 'sites', 'discovered', 'catalog']) expect(got![k], `${entry}: ${k}`).toEqual(want![k]);
+    }
   });
 
   it('compiles the bundle from a code cache that the first analysing run writes; a rejected one is written again', () => {

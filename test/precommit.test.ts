@@ -170,7 +170,7 @@ describe('pre-commit hook (real pre-commit, installed from a clone of this repos
     // What pre-commit installed: the packed package (dist/, no sources or tests) in the hook's node environment.
     const envs = readdirSync(join(tmp, 'pre-commit-home')).filter((d) => d.startsWith('repo'));
     const installed = join(tmp, 'pre-commit-home', envs[0]!, 'node_env-system/lib/node_modules/rlscov');
-    expect(existsSync(join(installed, 'dist/src/cli/bin.js'))).toBe(true);
+    expect(existsSync(join(installed, 'dist/src/cli/bin.cjs'))).toBe(true);
     expect(existsSync(join(installed, 'src'))).toBe(false);
     expect(existsSync(join(installed, 'test'))).toBe(false);
     console.log(`pre-commit: hook install + first run ${(installAndRun / 1000).toFixed(1)} s, second run ${(rerun / 1000).toFixed(1)} s`);

@@ -1,4 +1,4 @@
-// Replay of an identical run on unchanged inputs (src/cli/replay.ts), driven the way bin.ts drives it: the answer
+// Replay of an identical run on unchanged inputs (src/cli/replay.ts), driven the way run.ts drives it: the answer
 // equals what the engine prints from its whole-run cache, and any change to what the run read (a file's content,
 // a new, removed or renamed file, go.mod, the config, the baseline) sends the run back to the engine. Runs that
 // must never be replayed are never recorded.
@@ -28,7 +28,7 @@ interface Run {
  */
 const later = (): number => Date.now() + 10_000;
 
-/** `rlscov ...argv` in `cwd` as bin.ts runs it (replay first, else main with a recorder). */
+/** `rlscov ...argv` in `cwd` as run.ts runs it (replay first, else main with a recorder). */
 async function rlscov(argv: string[], cwd: string, env: Record<string, string> = {}, clock: () => number = later): Promise<Run> {
   let stdout = '';
   let stderr = '';

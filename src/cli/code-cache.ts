@@ -27,7 +27,7 @@ export interface LoadedBundle {
 /** off: no cache directory; used: compiled from it; missing / rejected (and then written, or not). */
 export type CodeCacheUse = 'off' | 'used' | 'missing' | 'rejected' | 'missing, written' | 'rejected, written';
 
-/** The bundle's `main`, or null when there is no bundle (a build without it: bin.js imports main.js). */
+/** The bundle's `main`, or null when there is no bundle (a build without it: run.js imports main.js). */
 export function loadBundle(file: string, cacheDir: string | null): LoadedBundle | null {
   let source: string;
   let name: string;

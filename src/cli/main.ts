@@ -1,4 +1,4 @@
-// The command line. `main` takes argv and injected streams and returns the exit code; only bin.ts touches
+// The command line. `main` takes argv and injected streams and returns the exit code; only run.ts touches
 // `process`. Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage/config/input errors.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -23,7 +23,7 @@ export interface Io {
   cwd: string;
   isTTY: boolean;
   env: Record<string, string | undefined>;
-  /** Set by bin.ts: records what the run reads, so an identical run on unchanged inputs can be replayed. */
+  /** Set by run.ts: records what the run reads, so an identical run on unchanged inputs can be replayed. */
   replay?: RunRecorder;
 }
 
