@@ -86,6 +86,7 @@ describe('replay of an unchanged run', () => {
     ['an edited migration', (d) => writeFileSync(join(d, firstMigration(d)), readFileSync(join(d, firstMigration(d)), 'utf8') + '\n-- note\n')],
     ['an edited config', (d) => writeFileSync(join(d, '.rlscov.yml'), readFileSync(join(d, '.rlscov.yml'), 'utf8') + '\n# note\n')],
     ['an edited go.mod', (d) => writeFileSync(join(d, 'go.mod'), readFileSync(join(d, 'go.mod'), 'utf8') + '\n')],
+    ['a new go.mod in a package directory', (d) => writeFileSync(join(d, 'platform/billing/go.mod'), 'module example.com/billing\n\ngo 1.22\n')],
   ];
   for (const [what, edit] of edits) {
     it(`is not used after ${what}`, async () => {

@@ -138,3 +138,36 @@ describe('file index', () => {
     expect(findings(second.result)).toEqual(findings(plain));
   });
 });
+
+describe('modules', () => {
+  /** A tree with a second module below the first: lib/go.mod declares example.com/lib. */
+  function nested(): string {
+    const dir = tempDir('rlscov-modules-');
+    const files: Record<string, string> = {
+      'go.mod': 'module example.com/app\n\ngo 1.22\n',
+      'migrations/001_init.sql': MIGRATION,
+      'lib/go.mod': 'module example.com/lib\n\ngo 1.22\n',
+      'lib/store/store.go': 'package store\n\nimport "database/sql"\n\nfunc Purge(db *sql.DB, id string) {\n\tdb.Exec("DELETE FROM api_keys WHERE id = $1", id)\n}\n',
+      'cmd/app/main.go': 'package main\n\nimport (\n\t"database/sql"\n\n\t"example.com/lib/store"\n)\n\nfunc run(db *sql.DB) {\n\tstore.Purge(db, "k")\n}\n',
+    };
+    for (const [rel, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, rel)), { recursive: true });
+      writeFileSync(join(dir, rel), text);
+    }
+    return dir;
+  }
+
+  it('names a package by the go.mod nearest above it, probed or seen in a directory listing alike', async () => {
+    const dir = nested();
+    const walked = await analyze({ paths: ['.'], cwd: dir, cache: false });
+    // The caller reaches the helper through the import path of the nested module: the write is judged at the call.
+    expect(findings(walked)).toContain('cmd/app/main.go:10 RLS002');
+    // Files named one by one (no directory listed, every go.mod probed) give the same packages and findings.
+    const named = await analyze({ paths: ['cmd/app/main.go', 'lib/store/store.go'], cwd: dir, cache: false });
+    expect(findings(named)).toEqual(findings(walked));
+    // Without lib/go.mod, lib/store is example.com/app/lib/store: the import no longer names it.
+    rmSync(join(dir, 'lib/go.mod'));
+    const flat = await analyze({ paths: ['.'], cwd: dir, cache: false });
+    expect(findings(flat)).not.toContain('cmd/app/main.go:10 RLS002');
+  });
+});

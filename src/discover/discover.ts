@@ -54,6 +54,11 @@ export interface DiscoverResult {
   problems: FileProblem[];
   /** Walked Go files whose head was read this run: absolute path -> generated. */
   generated: Map<string, boolean>;
+  /**
+   * Every directory the walks listed: absolute path -> whether it holds an entry named `go.mod` (of any type). What
+   * a probe for that go.mod would answer, without a stat per directory (ModuleMap).
+   */
+  listedDirs: Map<string, boolean>;
 }
 
 /** Directory names never walked into (besides hidden ones). */
@@ -142,7 +147,8 @@ export async function discoverFiles(host: Host, opts: DiscoverOptions): Promise<
   }
   // One walk per directory finds both the Go files and the migrations (fast-glob walked twice: 110 ms of a warm
   // 450 ms run on temporal).
-  const walked = unique(dirs).map((dir) => walkTree(host, dir, (d, reason) => report(d, `cannot read directory: ${reason}`)));
+  const listedDirs = new Map<string, boolean>();
+  const walked = unique(dirs).map((dir) => walkTree(host, dir, (d, reason) => report(d, `cannot read directory: ${reason}`), listedDirs));
   for (const { goFiles } of walked) {
     for (const abs of goFiles) {
       if (go.has(abs)) continue;
@@ -173,7 +179,7 @@ export async function discoverFiles(host: Host, opts: DiscoverOptions): Promise<
   }
 
   const problemList = [...problems.values()].sort((a, b) => compare(a.file, b.file) || compare(a.message, b.message));
-  return { goFiles: sorted(go), migrationFiles: sorted(migrations), problems: problemList, generated };
+  return { goFiles: sorted(go), migrationFiles: sorted(migrations), problems: problemList, generated, listedDirs };
 }
 
 /** fast-glob, loaded on first use (~20 ms): only configured migration globs need it. */
@@ -205,7 +211,7 @@ type ReaddirSync = (dir: string, o: { withFileTypes: true }) => Dirent[];
  * read is reported and skipped. (fast-glob walked twice, asynchronously: 110 ms of a warm 450 ms run on
  * temporal; this walk takes about 10 ms.)
  */
-function walkTree(host: Host, cwd: string, onError: (dir: string, reason: string) => void): { goFiles: string[]; migrationFiles: string[] } {
+function walkTree(host: Host, cwd: string, onError: (dir: string, reason: string) => void, listed: Map<string, boolean>): { goFiles: string[]; migrationFiles: string[] } {
   const goFiles: string[] = [];
   const migrationFiles: string[] = [];
   const readdirSync = (host.globFs?.readdirSync ?? nodeHost.globFs!.readdirSync) as unknown as ReaddirSync;
@@ -218,6 +224,7 @@ function walkTree(host: Host, cwd: string, onError: (dir: string, reason: string
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') onError(dir, reasonOf(err));
       return;
     }
+    listed.set(dir, entries.some((e) => e.name === 'go.mod'));
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const abs = path.join(dir, e.name);

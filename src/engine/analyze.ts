@@ -126,7 +126,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   }
   stage.mark('read');
   // Read every changed file once; the whole-run cache answers an unchanged tree without parsing or analysing.
-  const modules = new ModuleMap(host, root);
+  const modules = new ModuleMap(host, root, found.listedDirs);
   const sources: SourceFile[] = [];
   for (const abs of found.goFiles) {
     try {
@@ -1103,6 +1103,8 @@ class ModuleMap {
   constructor(
     private readonly host: Host,
     private readonly root: string,
+    /** Directories discovery listed, and whether each holds a go.mod entry: those are not probed again. */
+    private readonly listed: ReadonlyMap<string, boolean> = new Map(),
   ) {}
 
   pkgKey(abs: string): string {
@@ -1120,7 +1122,7 @@ class ModuleMap {
     if (hit !== undefined) return hit;
     let found: { dir: string; module: string } | null = null;
     const gm = join(dir, 'go.mod');
-    if (this.host.exists(gm)) {
+    if (this.listed.get(dir) ?? this.host.exists(gm)) {
       try {
         const m = /^\s*module\s+("?)([^\s"]+)\1/m.exec(this.host.readFile(gm));
         if (m) found = { dir, module: m[2]! };
