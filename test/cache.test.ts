@@ -569,6 +569,22 @@ func WriteInvoice(ctx context.Context, db *sql.DB) error {
     expect(live(third)).toEqual(live(plain));
   });
 
+  it('keeps the whole-run result behind a line naming its inputs; a result that cannot be read is a miss', async () => {
+    const { cacheDir, run } = setup();
+    const first = await run();
+    const [runFile] = readdirSync(cacheDir).filter((n) => n.startsWith('run-'));
+    const bytes = readFileSync(join(cacheDir, runFile!));
+    const nl = bytes.indexOf(10);
+    expect(JSON.parse(bytes.subarray(0, nl).toString('utf8'))).toMatchObject({ format: expect.any(Number), key: expect.any(String) });
+    expect((await run()).summary.cache?.wholeRun).toBe(true);
+    // The same inputs, a result cut short: analysed again, with the same answer.
+    writeFileSync(join(cacheDir, runFile!), bytes.subarray(0, nl + 20));
+    const second = await run();
+    expect(second.summary.cache?.wholeRun).toBe(false);
+    expect(second.findings).toEqual(first.findings);
+    expect((await run()).summary.cache?.wholeRun).toBe(true);
+  });
+
   it('ignores a corrupt cache file', async () => {
     const { cacheDir, run } = setup();
     const first = await run();
