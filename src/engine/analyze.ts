@@ -1107,14 +1107,18 @@ class ModuleMap {
     private readonly listed: ReadonlyMap<string, boolean> = new Map(),
   ) {}
 
+  private keyOfDir = new Map<string, string>();
+
   pkgKey(abs: string): string {
     const dir = dirname(abs);
-    const mod = this.moduleOf(dir);
-    if (mod) {
-      const r = relative(mod.dir, dir).split(sep).join('/');
-      return r ? `${mod.module}/${r}` : mod.module;
+    let key = this.keyOfDir.get(dir);
+    if (key === undefined) {
+      const mod = this.moduleOf(dir);
+      const r = relative(mod ? mod.dir : this.root, dir).split(sep).join('/');
+      key = mod ? (r ? `${mod.module}/${r}` : mod.module) : `dir:${r || '.'}`;
+      this.keyOfDir.set(dir, key);
     }
-    return `dir:${relative(this.root, dir).split(sep).join('/') || '.'}`;
+    return key;
   }
 
   private moduleOf(dir: string): { dir: string; module: string } | null {
