@@ -72,6 +72,24 @@ function rewriteFactsEntries(cacheDir: string, rewrite: (lines: string[]) => str
 const live = (r: RunResult): string[] => r.findings.filter((f) => !f.suppressed).map((f) => `${f.span.file}:${f.span.start.line} ${f.ruleId}`).sort();
 
 describe('persistent cache', () => {
+  it('reads the rest of an entry only from the write whose first line it read', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'rlscov-cache-dir-'));
+    const write = async (bodies: unknown[]): Promise<void> => {
+      const c = new FactsCache(cacheDir, '/some/root');
+      c.setFacts('k', { variants: [{ dh: 'x' }] }, [[['p:a', '1']]], bodies);
+      await c.save();
+    };
+    await write([{ calls: [['first']] }]);
+    const reader = new FactsCache(cacheDir, '/some/root');
+    const hit = reader.getFacts('k')!;
+    // Another run replaces the entry (same first line, same length, other facts) before this one reads the rest.
+    await write([{ calls: [['other']] }]);
+    expect(() => hit.body()).toThrow(/replaced/);
+    expect(() => hit.deps()).toThrow(/replaced/);
+    // Read again from the top, the entry as it is now.
+    expect(reader.getFacts('k')!.body()).toEqual([{ calls: [['other']] }]);
+  });
+
   it('reads back the three lines of a facts entry, each on its own, whatever their length', async () => {
     const cacheDir = mkdtempSync(join(tmpdir(), 'rlscov-cache-dir-'));
     const cache = new FactsCache(cacheDir, '/some/root');

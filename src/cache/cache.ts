@@ -92,12 +92,13 @@ export class FactsCache {
     if (ir) {
       // Validated now, parsed later: a truncated entry is a miss, never a failure in the middle of the analysis.
       if (read.bodiesAt < 0 || !read.complete || typeof head.decl !== 'string') return undefined;
-      const bodiesAt = read.bodiesAt; // not `read`: the closure below would keep the declarations text alive
+      // Not `read`: the closure below would keep the declarations text alive.
+      const { bodiesAt, version } = read;
       let bodies: FuncDeclIR['body'][] | null = null;
       const load = (): FuncDeclIR['body'][] => {
         if (bodies) return bodies;
         try {
-          bodies = JSON.parse(readFrom(file, bodiesAt)) as FuncDeclIR['body'][];
+          bodies = JSON.parse(readFrom(file, bodiesAt, version)) as FuncDeclIR['body'][];
         } catch (e) {
           if (!relower) throw e;
           bodies = relower().funcs.map((f) => f.body);
@@ -143,16 +144,16 @@ export class FactsCache {
     const read = readEntry<StoredFacts>(file);
     if (!read || read.bodiesAt < 0 || !read.complete) return undefined;
     this.used.add(key);
-    const at = read.bodiesAt;
+    const { bodiesAt: at, version } = read;
     let deps: unknown;
     let body: unknown;
     return {
       head: read.stored.facts,
       // The lookups alone (a run after a declaration change reads those of every entry, and few bodies).
-      deps: () => (deps ??= JSON.parse(readLine(file, at))),
+      deps: () => (deps ??= JSON.parse(readLine(file, at, version))),
       body: () => {
         if (body === undefined) {
-          const rest = readFrom(file, at);
+          const rest = readFrom(file, at, version);
           const nl = rest.indexOf('\n');
           if (nl < 0) throw new Error(`${file}: no facts after the lookups`);
           body = JSON.parse(rest.slice(nl + 1));
@@ -183,18 +184,17 @@ export class FactsCache {
 
   /**
    * The last run's result if it was computed from the inputs `key` names. The file's first line holds the key (as
-   * JSON), the rest the result (v8.serialize): a run whose inputs changed reads only the line, not the result
-   * (~1 MB on temporal, 4 ms to deserialise).
+   * JSON), the rest the result (v8.serialize): a run whose inputs changed does not deserialise the result (~1 MB
+   * on temporal, 4 ms).
    */
   lastRun(key: string): RunResult | null {
     if (this.run === null) {
-      const read = readHead(this.runFile);
       try {
-        const head = read && read.bodiesAt > 0 ? (JSON.parse(read.head) as Omit<StoredRun, 'result'>) : null;
-        if (head?.format === CACHE_FORMAT && head.tool === TOOL_VERSION && head.key === key) {
-          const result = deserialize(readFileSync(this.runFile).subarray(read!.bodiesAt)) as RunResult;
-          this.run = { ...head, result };
-        }
+        // One read: the key line and the result of the same write (another run may replace the file meanwhile).
+        const bytes = readFileSync(this.runFile);
+        const nl = bytes.indexOf(10);
+        const head = nl > 0 ? (JSON.parse(bytes.toString('utf8', 0, nl)) as Omit<StoredRun, 'result'>) : null;
+        if (head?.format === CACHE_FORMAT && head.tool === TOOL_VERSION && head.key === key) this.run = { ...head, result: deserialize(bytes.subarray(nl + 1)) as RunResult };
       } catch {
         // missing, unreadable or corrupt: no result
       }
@@ -229,12 +229,12 @@ export class FactsCache {
 }
 
 /** An entry's first line, parsed and checked to be of this format and tool (null: a miss), and readHead's offsets. */
-function readEntry<T extends { format: number; tool: string }>(file: string): { stored: T; bodiesAt: number; complete: boolean } | null {
+function readEntry<T extends { format: number; tool: string }>(file: string): { stored: T; bodiesAt: number; complete: boolean; version: string } | null {
   const read = readHead(file);
   if (!read) return null;
   try {
     const stored = JSON.parse(read.head) as T;
-    return stored && stored.format === CACHE_FORMAT && stored.tool === TOOL_VERSION ? { stored, bodiesAt: read.bodiesAt, complete: read.complete } : null;
+    return stored && stored.format === CACHE_FORMAT && stored.tool === TOOL_VERSION ? { stored, bodiesAt: read.bodiesAt, complete: read.complete, version: read.version } : null;
   } catch {
     return null;
   }
@@ -244,7 +244,7 @@ function readEntry<T extends { format: number; tool: string }>(file: string): { 
  * The first line of an entry, read without the rest; `bodiesAt`: the byte offset of the second line (-1: none);
  * `complete`: the entry ends as a whole one does. Null when it cannot be read.
  */
-function readHead(file: string): { head: string; bodiesAt: number; complete: boolean } | null {
+function readHead(file: string): { head: string; bodiesAt: number; complete: boolean; version: string } | null {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -252,7 +252,9 @@ function readHead(file: string): { head: string; bodiesAt: number; complete: boo
     return null;
   }
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    const size = st.size;
+    const version = versionOf(st);
     // Most heads are a few KB: one read usually holds the whole line.
     let buf = Buffer.allocUnsafe(Math.min(size, HEAD_READ));
     let have = readSync(fd, buf, 0, buf.length, 0);
@@ -266,10 +268,10 @@ function readHead(file: string): { head: string; bodiesAt: number; complete: boo
       have += n;
       nl = buf.subarray(0, have).indexOf(10);
     }
-    if (nl < 0) return { head: buf.toString('utf8', 0, have), bodiesAt: -1, complete: true };
+    if (nl < 0) return { head: buf.toString('utf8', 0, have), bodiesAt: -1, complete: true, version };
     const last = Buffer.alloc(1);
     const complete = size > nl + 1 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] === 0x5d; // ']'
-    return { head: buf.toString('utf8', 0, nl), bodiesAt: nl + 1, complete };
+    return { head: buf.toString('utf8', 0, nl), bodiesAt: nl + 1, complete, version };
   } catch {
     return null;
   } finally {
@@ -279,10 +281,27 @@ function readHead(file: string): { head: string; bodiesAt: number; complete: boo
 
 const HEAD_READ = 64 * 1024;
 
-/** The line of `file` that starts at byte `offset`, without its newline (the rest of the file if it has none). */
-function readLine(file: string, offset: number): string {
+/**
+ * Which write of a file this is: entries are replaced whole (written beside, then renamed), so a file read later
+ * under the same inode, size and modification time is the one whose first line was read. The rest of an entry is
+ * read only from that file: another run may have replaced it in between (with other variants, say).
+ */
+function versionOf(st: { ino: number; size: number; mtimeMs: number }): string {
+  return `${st.ino}:${st.size}:${st.mtimeMs}`;
+}
+
+function sameVersion(fd: number, file: string, version: string): void {
+  if (versionOf(fstatSync(fd)) !== version) throw new Error(`${file} was replaced after its first line was read`);
+}
+
+/**
+ * The line of `file` that starts at byte `offset`, without its newline (the rest of the file if it has none), if
+ * the file is still `version` (readHead); else throws.
+ */
+function readLine(file: string, offset: number, version: string): string {
   const fd = openSync(file, 'r');
   try {
+    sameVersion(fd, file, version);
     let buf = Buffer.allocUnsafe(HEAD_READ);
     let have = 0;
     for (;;) {
@@ -302,10 +321,11 @@ function readLine(file: string, offset: number): string {
   }
 }
 
-/** The text of `file` from byte `offset` on. */
-function readFrom(file: string, offset: number): string {
+/** The text of `file` from byte `offset` on, if the file is still `version` (readHead); else throws. */
+function readFrom(file: string, offset: number, version: string): string {
   const fd = openSync(file, 'r');
   try {
+    sameVersion(fd, file, version);
     const size = fstatSync(fd).size;
     const buf = Buffer.allocUnsafe(Math.max(0, size - offset));
     let at = 0;

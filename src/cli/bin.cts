@@ -8,4 +8,10 @@ import { join } from 'node:path';
 
 const bundled = join(__dirname, 'run.bundle.cjs');
 if (!__filename.endsWith('.cts') && existsSync(bundled)) require(bundled);
-else void import('./run.js');
+else {
+  import('./run.js').catch((e: unknown) => {
+    // An install without its own files: one line, and the exit code of a usage or setup error.
+    process.stderr.write(`rlscov: cannot start: ${e instanceof Error ? e.message.split('\n', 1)[0] : String(e)} (reinstall rlscov)\n`);
+    process.exitCode = 2;
+  });
+}
