@@ -7,6 +7,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FactsCache } from '../src/cache/cache.js';
+import { UNLOADED_BODY } from '../src/go/ir.js';
+import { lowerGoFile } from '../src/go/lower.js';
+import { emptyFacts, Interpreter } from '../src/resolve/interpret.js';
+import { Program } from '../src/resolve/program.js';
 import { analyze } from '../src/engine/analyze.js';
 import type { RunResult } from '../src/model.js';
 
@@ -72,6 +76,24 @@ function rewriteFactsEntries(cacheDir: string, rewrite: (lines: string[]) => str
 const live = (r: RunResult): string[] => r.findings.filter((f) => !f.suppressed).map((f) => `${f.span.file}:${f.span.start.line} ${f.ruleId}`).sort();
 
 describe('persistent cache', () => {
+  it('gives cached IR without its bodies until they are loaded, and never interprets a body not loaded', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'rlscov-cache-dir-'));
+    const ir = lowerGoFile({ path: 'a/a.go', pkgKey: 'example.com/a', source: 'package a\n\nfunc F(x int) int {\n\treturn x + 1\n}\n\nfunc G() { F(2) }\n' });
+    const writer = new FactsCache(cacheDir, '/some/root');
+    writer.set('k', ir, 'decl');
+    await writer.save();
+    const cache = new FactsCache(cacheDir, '/some/root');
+    const got = cache.get('k')!;
+    expect(got.funcs.map((f) => f.name)).toEqual(['F', 'G']);
+    expect(got.funcs.every((f) => f.body === UNLOADED_BODY)).toBe(true);
+    const program = new Program([got]);
+    const interpret = () => new Interpreter(program, emptyFacts(), { adminOpeners: new Set() }, new Map()).run(program.funcs.get('example.com/a.F')!);
+    expect(interpret).toThrow(/not read from the cache/);
+    cache.loadBodies(got);
+    expect(got.funcs.map((f) => f.body)).toEqual(ir.funcs.map((f) => f.body));
+    expect(interpret).not.toThrow();
+  });
+
   it('reads the rest of an entry only from the write whose first line it read', async () => {
     const cacheDir = mkdtempSync(join(tmpdir(), 'rlscov-cache-dir-'));
     const write = async (bodies: unknown[]): Promise<void> => {

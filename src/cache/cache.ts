@@ -9,7 +9,7 @@ import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, rm
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import type { FileIR, FuncDeclIR } from '../go/ir.js';
+import { UNLOADED_BODY, type FileIR, type FuncDeclIR } from '../go/ir.js';
 import type { RunResult } from '../model.js';
 import { TOOL_VERSION } from '../version.js';
 import { writeFileAtomic } from './atomic.js';
@@ -59,6 +59,8 @@ export class FactsCache {
   /** Per-file entries are written on a worker thread while the run goes on (writer.ts). */
   private readonly writes = new EntryWriter();
   private declOf = new WeakMap<FileIR, string>();
+  /** Files whose IR came from the cache without its function bodies: how to read them (get, loadBodies). */
+  private bodyLoaders = new WeakMap<FileIR, () => void>();
   private run: StoredRun | null = null;
   private runDirty = false;
   /** One file per source file's facts, named by its content key: a run writes only what changed. */
@@ -79,9 +81,9 @@ export class FactsCache {
   /**
    * A file's IR; undefined: not cached. Function bodies are read lazily: the entry's first line holds the
    * declarations, the second the bodies, and only the first line is read here (bodies are 80% of the IR, and a
-   * run whose pass-1 facts come from the cache never needs them). The bodies are read from the entry on the first
-   * access to any `body` of the file; should the entry have vanished by then (another run cleaning the cache),
-   * `relower` gives them from the source instead.
+   * run whose pass-1 facts come from the cache never needs them). Each function's body is UNLOADED_BODY until
+   * `loadBodies` reads them from the entry; should the entry have vanished or been replaced by then (another run
+   * cleaning the cache), `relower` gives them from the source instead.
    */
   get(key: string, relower?: () => FileIR): FileIR | null | undefined {
     const file = join(this.dir, `${key}.json`);
@@ -105,18 +107,30 @@ export class FactsCache {
         }
         return bodies;
       };
-      ir.funcs.forEach((f, i) => {
-        Object.defineProperty(f, 'body', {
-          configurable: true,
-          enumerable: true,
-          get: () => load()[i] ?? [],
-          set: (v: FuncDeclIR['body']) => Object.defineProperty(f, 'body', { value: v, writable: true, enumerable: true, configurable: true }),
+      // Marked, not given getters: a property accessor per function cost ~6 ms of a temporal pre-commit run, and
+      // made every body access go through it.
+      for (const f of ir.funcs) f.body = UNLOADED_BODY;
+      this.bodyLoaders.set(ir, () => {
+        const b = load();
+        ir.funcs.forEach((f, i) => {
+          if (f.body === UNLOADED_BODY) f.body = b[i] ?? [];
         });
       });
       this.declOf.set(ir, head.decl);
     }
     this.used.add(key);
     return ir;
+  }
+
+  /**
+   * Reads the function bodies of a file whose IR `get` returned (nothing for other IR, or once they are read).
+   * Throws when they can be read neither from the entry nor from the source (`relower`'s error).
+   */
+  loadBodies(ir: FileIR): void {
+    const loader = this.bodyLoaders.get(ir);
+    if (!loader) return;
+    loader();
+    this.bodyLoaders.delete(ir);
   }
 
   /** `decl`: a hash of what the file declares (the caller's), kept with the entry and returned by `declHash`. */

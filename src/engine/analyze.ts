@@ -829,6 +829,7 @@ function interpretAll(
     const failed: FileProblem[] = [];
     for (const fn of fns) {
       try {
+        cached?.cache.loadBodies(fn.file);
         interp.run(fn);
       } catch (e) {
         if (!failed.length) failed.push({ file: fn.file.path, line: fn.decl.loc[0], message: `internal error analysing ${fn.name}: ${(e as Error).message}; other functions were analysed` });

@@ -57,6 +57,12 @@ export type Stmt =
   /** A deferred call: runs when the function returns (a `go` statement is a plain expression). */
   | { k: 'defer'; e: Expr };
 
+/**
+ * The body of a function whose file's IR came from the cache without its bodies (FactsCache.get): they are read on
+ * `FactsCache.loadBodies`, before the file is interpreted. Interpreting it is an error, never an empty function.
+ */
+export const UNLOADED_BODY: Stmt[] = Object.freeze([]) as unknown as Stmt[];
+
 export interface ParamIR {
   /** '' for unnamed parameters, '_' kept as is. */
   name: string;

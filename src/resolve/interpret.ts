@@ -3,7 +3,7 @@
 // the program: SQL-running calls (raw sites), calls into the tree, field and package-variable assignments,
 // returns, invocations of function-typed parameters. solve.ts resolves the symbols over the whole program.
 import type { Evidence, Span } from '../model.js';
-import type { Expr, FileIR, FuncIR, Loc, Stmt } from '../go/ir.js';
+import { UNLOADED_BODY, type Expr, type FileIR, type FuncIR, type Loc, type Stmt } from '../go/ir.js';
 import { own, record } from '../records.js';
 import { classifySql } from '../sql/index.js';
 import { BEGIN_METHODS, CONN_METHODS, POOL_OPENERS, PREPARE_METHODS, SQL_METHODS } from './drivers.js';
@@ -211,6 +211,7 @@ export class Interpreter {
       if (n) this.scope.vars.set(n, { vals: [], type: d.results[i] ?? '' });
     });
     this.exits = new Map();
+    if (d.body === UNLOADED_BODY) throw new Error(`the body of ${info.name} was not read from the cache`);
     try {
       this.block(d.body);
       this.runDefers();
