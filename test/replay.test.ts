@@ -69,6 +69,22 @@ describe('replay of an unchanged run', () => {
     expect(JSON.parse(json.stdout).findings.length).toBeGreaterThan(0);
   });
 
+  it('keeps the most recently changed inputs first, where the next run looks for a change first', async () => {
+    const { dir, cache } = setup();
+    // Edited a moment before the others were last touched (the clock runs ten seconds ahead).
+    const edited = join(dir, 'platform/billing/invoices.go');
+    const past = new Date(Date.now() - 60_000);
+    for (const f of readdirSync(dir, { recursive: true }) as string[]) utimesSync(join(dir, f), past, past);
+    utimesSync(dir, past, past);
+    writeFileSync(edited, readFileSync(edited, 'utf8') + '\n// edited\n');
+    expect((await rlscov(['pre-commit', ...cache, 'platform/billing/invoices.go'], dir)).recorded).toBe(true);
+    const [record] = readdirSync(cache[1]!).filter((n) => n.startsWith('replay-'));
+    const { paths } = JSON.parse(readFileSync(join(cache[1]!, record!), 'utf8')) as { paths: string[] };
+    expect(paths[0]).toBe(edited);
+    // And it is still only an order: the same command replays, an edit anywhere does not.
+    expect((await rlscov(['pre-commit', ...cache, 'platform/billing/invoices.go'], dir)).replayed).toBe(true);
+  });
+
   it('says so under RLSCOV_TIMING=1', async () => {
     const { dir, cache } = setup();
     await rlscov(['scan', '.', ...cache], dir);

@@ -203,8 +203,12 @@ export class RunRecorder {
       if ((st[0] === 'f' || st[0] === 'd') && !stampTrusted(st, this.startedAt)) return false; // too recent to trust
       if (stampOf(paths[i]!) !== stamps[i]) return false; // changed while the run read it
     }
+    // Most recently changed first: the next run checks them in this order and stops at the first that differs,
+    // which is most often a file edited again (a pre-commit run on temporal met its edited file after 1,300 of
+    // 2,700 stat calls in the recorded order, each paid again by the run that follows).
+    const order = paths.map((_, i) => i).sort((a, b) => modifiedAt(stamps[b]!) - modifiedAt(stamps[a]!));
     const key = recordKey(this.argv, this.io);
-    const record: StoredReplay = { format: CACHE_FORMAT, tool: TOOL_VERSION, key, build: buildStamp(), paths, stamps, ...o };
+    const record: StoredReplay = { format: CACHE_FORMAT, tool: TOOL_VERSION, key, build: buildStamp(), paths: order.map((i) => paths[i]!), stamps: order.map((i) => stamps[i]!), ...o };
     if (!writeFileAtomic(recordFile(dir, key), JSON.stringify(record))) return false;
     try {
       pruneRecords(dir);
@@ -213,6 +217,13 @@ export class RunRecorder {
     }
     return true;
   }
+}
+
+/** A stamp's modification time (ms since the epoch; -1 for an absent or unreadable path): what an edit moves. */
+function modifiedAt(stamp: string): number {
+  if (stamp[0] !== 'f' && stamp[0] !== 'd') return -1;
+  const t = Number(stamp.split(':')[1]);
+  return Number.isFinite(t) ? t : -1;
 }
 
 function pruneRecords(dir: string): void {
