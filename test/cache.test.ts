@@ -512,6 +512,41 @@ func WriteInvoice(ctx context.Context, db *sql.DB) error {
     expect(second.sites).toEqual(plain.sites);
   });
 
+  it('reports what interpreting a file again in pass 2 meets (its source changed meanwhile)', async () => {
+    const { dir, cacheDir } = setup();
+    // A clock ahead: the copied files' stamps are trusted, so the next run takes their text from the cache too.
+    const run = () => analyze({ paths: ['.'], cwd: dir, cache: true, cacheDir }, { now: () => Date.now() + 5000 });
+    await run();
+    const goFiles = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.go')).map((f) => join(dir, f));
+    const originals = new Map(goFiles.map((f) => [f, readFileSync(f, 'utf8')]));
+    let fired = false;
+    const second = await withGetFacts((cache, key, getFacts) => {
+      const hit = getFacts(key);
+      return (
+        hit && {
+          ...hit,
+          body: () => {
+            // Pass 2 asks for a file's facts: they are gone, and so are the IR entries and the text they came from.
+            if (!fired) {
+              fired = true;
+              for (const e of readdirSync(cache.dir)) rmSync(join(cache.dir, e));
+              for (const f of goFiles) writeFileSync(f, originals.get(f)! + '\n// edited meanwhile\n');
+            }
+            throw new Error('gone');
+          },
+        }
+      );
+    }, () => touchMigrationAndRun(dir, run));
+    expect(fired).toBe(true);
+    expect(second.fileErrors.some((e) => e.message.includes('changed while it was analysed'))).toBe(true);
+    // Nothing of it was kept: with the files as they were, the next run agrees with a plain run.
+    for (const [f, text] of originals) writeFileSync(f, text);
+    const third = await run();
+    const plain = await analyze({ paths: ['.'], cwd: dir, cache: false });
+    expect(third.fileErrors).toEqual([]);
+    expect(third.findings).toEqual(plain.findings);
+  });
+
   it('interprets a file again when its cached facts cannot be read past their first line', async () => {
     const { dir, run } = setup();
     await run();

@@ -98,6 +98,22 @@ describe('file index', () => {
     expect(findings(justEdited.result)).toEqual(findings(plain));
   });
 
+  it('does not take a generated file analysed by name for one found not generated', async () => {
+    const { dir, cacheDir, run } = setup();
+    await run();
+    // Named explicitly, the generated file is analysed as given (no generated-code check)...
+    const named = await analyze({ paths: ['platform/billing/zz_generated.go'], cwd: dir, cache: true, cacheDir }, { now: later });
+    expect(named.summary.filesScanned).toBe(1);
+    // ...which says nothing of whether it is generated: a later walk of the tree still skips it.
+    const sweeper = join(dir, 'cmd/sweeper/main.go');
+    writeFileSync(sweeper, readFileSync(sweeper, 'utf8') + '\n// edited\n');
+    const after = await run();
+    const plain = await analyze({ paths: ['.'], cwd: dir, cache: false });
+    expect(after.result.summary.filesScanned).toBe(plain.summary.filesScanned);
+    expect(findings(after.result)).toEqual(findings(plain));
+    expect((await run()).result.summary.filesScanned).toBe(plain.summary.filesScanned);
+  });
+
   it('does not trust a stamp taken within two seconds of the file being modified', async () => {
     const { run } = setup(Date.now); // files written just now, on the real clock
     await run();

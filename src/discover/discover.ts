@@ -54,6 +54,8 @@ export interface DiscoverResult {
   problems: FileProblem[];
   /** Walked Go files whose head was read this run: absolute path -> generated. */
   generated: Map<string, boolean>;
+  /** Go files named explicitly (taken without the generated-code check). */
+  named: Set<string>;
   /**
    * Every directory the walks listed: absolute path -> whether it holds an entry named `go.mod` (of any type). What
    * a probe for that go.mod would answer, without a stat per directory (ModuleMap).
@@ -179,7 +181,7 @@ export async function discoverFiles(host: Host, opts: DiscoverOptions): Promise<
   }
 
   const problemList = [...problems.values()].sort((a, b) => compare(a.file, b.file) || compare(a.message, b.message));
-  return { goFiles: sorted(go), migrationFiles: sorted(migrations), problems: problemList, generated, listedDirs };
+  return { goFiles: sorted(go), migrationFiles: sorted(migrations), problems: problemList, generated, listedDirs, named: new Set(explicitFiles) };
 }
 
 /** fast-glob, loaded on first use (~20 ms): only configured migration globs need it. */

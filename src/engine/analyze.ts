@@ -113,6 +113,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   });
   const fileErrors: FileProblem[] = [...found.problems];
   index.noteGenerated(found.generated);
+  index.noteNamed(found.named);
 
   // Catalog.
   const migrationPaths = orderMigrations(found.migrationFiles.map(rel).filter((p) => !isRollbackMigration(p)));
@@ -879,7 +880,11 @@ function interpretAll(
         // Pass 2 loads the data after the last round: should it be unreadable by then, the file is interpreted again.
         const load = (): Facts => {
           const b = body();
-          return b ? factsFromData({ ...b, sites: v.sites, setters: v.setters }, file, pkg) : interpretFile(fns, finalSetters).facts;
+          if (b) return factsFromData({ ...b, sites: v.sites, setters: v.setters }, file, pkg);
+          const again = interpretFile(fns, finalSetters);
+          // Pass 2 runs before the result is made: what interpreting it again met is reported with the rest.
+          problems.push(...again.failed);
+          return again.facts;
         };
         const data = factsFromData({ sites: v.sites, setters: v.setters, calls: [], fields: [], gvars: [], returns: [], invocations: [], forwards: [], batches: [] }, file, pkg);
         vs!.push({ queried: v.queried, problems: v.problems, sites: data.sites, setters: data.setters, part: { keys: v.keys, load }, stored: { head: v, deps: () => depsOf(n), body } });

@@ -25,6 +25,11 @@ interface IndexEntry {
   /** Every import path of the file, and the references for those that named a package of the tree. */
   imports?: string[];
   refs?: ImportRefs;
+  /**
+   * Analysed without the generated-code check (a file named on the command line): whether it is generated is
+   * not known. Other entries with a content key are of files found not generated.
+   */
+  u?: 1;
 }
 
 interface StoredIndex {
@@ -147,6 +152,7 @@ export class FileIndex {
   private readonly stored: Record<string, IndexEntry>;
   private readonly stamps = new Map<string, string>();
   private readonly generated = new Map<string, boolean>();
+  private named: ReadonlySet<string> = new Set();
   /** Files read this run because the index did not answer for them. */
   private readAgain = new Set<string>();
 
@@ -182,7 +188,12 @@ export class FileIndex {
   knownGenerated(abs: string): boolean | undefined {
     const e = this.known(abs);
     if (!e) return undefined;
-    return e.g === 1 ? true : e.k !== undefined ? false : undefined;
+    return e.g === 1 ? true : e.k !== undefined && e.u !== 1 ? false : undefined;
+  }
+
+  /** Files named on the command line: analysed without the generated-code check (see IndexEntry.u). */
+  noteNamed(files: ReadonlySet<string>): void {
+    this.named = files;
   }
 
   /** Discovery read these heads: remember which files are generated. */
@@ -236,6 +247,9 @@ export class FileIndex {
       const st = this.stamps.get(src.abs);
       if (!src.stale && trusted(st)) {
         files[src.rel] = src.entry(st);
+        // Named, and not known from this run's or an earlier walk to be other than generated.
+        const before = this.stored[src.rel];
+        if (this.named.has(src.abs) && this.generated.get(src.abs) !== false && !(before?.s === st && before.k !== undefined && before.u !== 1)) files[src.rel]!.u = 1;
         // Read again, or learnt something (seed, references): a new entry.
         if (this.readAgain.has(src.abs) || src.learnt) changed = true;
       }
