@@ -55,9 +55,15 @@ export function statStamp(abs: string): string {
  * `tar x`, still gets a new ctime).
  */
 export function stampTime(stamp: string): number | null {
+  const t = stampTimes(stamp);
+  return t && Math.max(t.mtime, t.ctime);
+}
+
+/** The mtime and ctime (ms since the epoch) a statStamp records, or null for an absent or unreadable path. */
+export function stampTimes(stamp: string): { mtime: number; ctime: number } | null {
   if (stamp[0] !== 'd' && stamp[0] !== 'f') return null;
   const [, mtime, ctime] = stamp.split(':');
-  return Math.max(Number(mtime), Number(ctime));
+  return { mtime: Number(mtime), ctime: Number(ctime) };
 }
 
 /** How much older than the run's start a stamp's times must be to be trusted by a later run. */

@@ -267,25 +267,13 @@ function readHead(file: string): { head: string; bodiesAt: number; complete: boo
   }
   try {
     const st = fstatSync(fd);
-    const size = st.size;
     const version = versionOf(st);
-    // Most heads are a few KB: one read usually holds the whole line.
-    let buf = Buffer.allocUnsafe(Math.min(size, HEAD_READ));
-    let have = readSync(fd, buf, 0, buf.length, 0);
-    let nl = buf.subarray(0, have).indexOf(10);
-    while (nl < 0 && have < size) {
-      const more = Buffer.allocUnsafe(Math.min(size, buf.length * 4));
-      buf.copy(more, 0, 0, have);
-      buf = more;
-      const n = readSync(fd, buf, have, buf.length - have, have);
-      if (n === 0) break; // shrank while read: whatever was read is judged as it is
-      have += n;
-      nl = buf.subarray(0, have).indexOf(10);
-    }
-    if (nl < 0) return { head: buf.toString('utf8', 0, have), bodiesAt: -1, complete: true, version };
+    const line = lineAt(fd, 0, st.size);
+    if (!line.ended) return { head: line.text, bodiesAt: -1, complete: true, version };
+    const bodiesAt = line.bytes + 1;
     const last = Buffer.alloc(1);
-    const complete = size > nl + 1 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] === 0x5d; // ']'
-    return { head: buf.toString('utf8', 0, nl), bodiesAt: nl + 1, complete, version };
+    const complete = st.size > bodiesAt && readSync(fd, last, 0, 1, st.size - 1) === 1 && last[0] === 0x5d; // ']'
+    return { head: line.text, bodiesAt, complete, version };
   } catch {
     return null;
   } finally {
@@ -296,6 +284,30 @@ function readHead(file: string): { head: string; bodiesAt: number; complete: boo
 const HEAD_READ = 64 * 1024;
 
 /**
+ * The line of an open file of `size` bytes that starts at byte `offset`, without its newline: its text, its
+ * length in bytes, and whether a newline ends it (else it runs to the end of the file, or of what could be read).
+ */
+function lineAt(fd: number, offset: number, size: number): { text: string; bytes: number; ended: boolean } {
+  // Most lines asked for (an entry's head, a variant's lookups) are a few KB: one read usually holds the whole line.
+  const left = Math.max(0, size - offset);
+  let buf = Buffer.allocUnsafe(Math.max(1, Math.min(left, HEAD_READ)));
+  let have = 0;
+  for (;;) {
+    if (have === buf.length) {
+      const more = Buffer.allocUnsafe(Math.min(left, buf.length * 4));
+      buf.copy(more, 0, 0, have);
+      buf = more;
+    }
+    const n = readSync(fd, buf, have, buf.length - have, offset + have);
+    const nl = buf.subarray(have, have + n).indexOf(10);
+    if (nl >= 0) return { text: buf.toString('utf8', 0, have + nl), bytes: have + nl, ended: true };
+    have += n;
+    // Shrank while read: whatever was read is judged as it is.
+    if (n === 0 || have >= left) return { text: buf.toString('utf8', 0, have), bytes: have, ended: false };
+  }
+}
+
+/**
  * Which write of a file this is: entries are replaced whole (written beside, then renamed), so a file read later
  * under the same inode, size and modification time is the one whose first line was read. The rest of an entry is
  * read only from that file: another run may have replaced it in between (with other variants, say).
@@ -304,8 +316,11 @@ function versionOf(st: { ino: number; size: number; mtimeMs: number }): string {
   return `${st.ino}:${st.size}:${st.mtimeMs}`;
 }
 
-function sameVersion(fd: number, file: string, version: string): void {
-  if (versionOf(fstatSync(fd)) !== version) throw new Error(`${file} was replaced after its first line was read`);
+/** The size of an open entry, if it is still `version` (readHead); else throws. */
+function sizeIfSame(fd: number, file: string, version: string): number {
+  const st = fstatSync(fd);
+  if (versionOf(st) !== version) throw new Error(`${file} was replaced after its first line was read`);
+  return st.size;
 }
 
 /**
@@ -315,21 +330,7 @@ function sameVersion(fd: number, file: string, version: string): void {
 function readLine(file: string, offset: number, version: string): string {
   const fd = openSync(file, 'r');
   try {
-    sameVersion(fd, file, version);
-    let buf = Buffer.allocUnsafe(HEAD_READ);
-    let have = 0;
-    for (;;) {
-      if (have === buf.length) {
-        const more = Buffer.allocUnsafe(buf.length * 4);
-        buf.copy(more, 0, 0, have);
-        buf = more;
-      }
-      const n = readSync(fd, buf, have, buf.length - have, offset + have);
-      const nl = buf.subarray(have, have + n).indexOf(10);
-      if (nl >= 0) return buf.toString('utf8', 0, have + nl);
-      have += n;
-      if (n === 0) return buf.toString('utf8', 0, have);
-    }
+    return lineAt(fd, offset, sizeIfSame(fd, file, version)).text;
   } finally {
     closeSync(fd);
   }
@@ -339,8 +340,7 @@ function readLine(file: string, offset: number, version: string): string {
 function readFrom(file: string, offset: number, version: string): string {
   const fd = openSync(file, 'r');
   try {
-    sameVersion(fd, file, version);
-    const size = fstatSync(fd).size;
+    const size = sizeIfSame(fd, file, version);
     const buf = Buffer.allocUnsafe(Math.max(0, size - offset));
     let at = 0;
     while (at < buf.length) {

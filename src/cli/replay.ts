@@ -20,7 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../cache/atomic.js';
 import { CACHE_FORMAT, defaultCacheDir, hashText } from '../cache/cache.js';
-import { stampTrusted, statStamp as stampOf, type GlobFs, type Host } from '../host.js';
+import { stampTimes, stampTrusted, statStamp as stampOf, type GlobFs, type Host } from '../host.js';
 import { TOOL_VERSION } from '../version.js';
 
 /** What a recorded run printed and wrote. */
@@ -206,7 +206,8 @@ export class RunRecorder {
     // Most recently changed first: the next run checks them in this order and stops at the first that differs,
     // which is most often a file edited again (a pre-commit run on temporal met its edited file after 1,300 of
     // 2,700 stat calls in the recorded order, each paid again by the run that follows).
-    const order = paths.map((_, i) => i).sort((a, b) => modifiedAt(stamps[b]!) - modifiedAt(stamps[a]!));
+    const modified = (i: number): number => stampTimes(stamps[i]!)?.mtime ?? -1; // what an edit moves
+    const order = paths.map((_, i) => i).sort((a, b) => modified(b) - modified(a));
     const key = recordKey(this.argv, this.io);
     const record: StoredReplay = { format: CACHE_FORMAT, tool: TOOL_VERSION, key, build: buildStamp(), paths: order.map((i) => paths[i]!), stamps: order.map((i) => stamps[i]!), ...o };
     if (!writeFileAtomic(recordFile(dir, key), JSON.stringify(record))) return false;
@@ -217,13 +218,6 @@ export class RunRecorder {
     }
     return true;
   }
-}
-
-/** A stamp's modification time (ms since the epoch; -1 for an absent or unreadable path): what an edit moves. */
-function modifiedAt(stamp: string): number {
-  if (stamp[0] !== 'f' && stamp[0] !== 'd') return -1;
-  const t = Number(stamp.split(':')[1]);
-  return Number.isFinite(t) ? t : -1;
 }
 
 function pruneRecords(dir: string): void {

@@ -1,5 +1,5 @@
-// The command line's start, run by bin.cts (bundled into run.bundle.cjs by `npm run build`), and the only file that
-// touches `process`: answers an identical earlier run on unchanged inputs from its replay record before the
+// The command line's start, run by bin.cts (bundled into run.bundle.cjs by `npm run build`), and with bin.cts the
+// only file that touches `process`: answers an identical earlier run on unchanged inputs from its replay record before the
 // engine is even loaded (replay.ts), else runs main() and sets the exit code. Unknown errors are bugs: one line
 // asking for a report, plus the stack only with RLSCOV_DEBUG=1.
 import { fileURLToPath } from 'node:url';

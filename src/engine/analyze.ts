@@ -781,12 +781,13 @@ function interpretAll(
   // changed (a body edit): they are kept beside the facts under a hash of all of them (~35 ms on temporal).
   const programDecls = cached ? hashText(...program.files.map((f) => `${f.path} ${hashesOf(f)[0]}`)) : '';
   const storedDigests = cached?.cache.readSide('digests') as StoredDigests | undefined;
-  const digests = new Map<string, string>(storedDigests?.decls === programDecls && Array.isArray(storedDigests.digests) ? storedDigests.digests : []);
+  const stillHold = storedDigests?.decls === programDecls;
+  const digests = new Map<string, string>(stillHold && Array.isArray(storedDigests.digests) ? storedDigests.digests : []);
   const digestsKnown = digests.size;
   // Whether a variant's lookups still answer the same is a function of its Deps and of the declarations alone:
   // the Deps found to hold under these declarations are kept with the digests (by depsHash), so that a body edit
   // reads no variant's Deps (a third of its first line, which every run reads, before they had a line of their own).
-  const holding = new Set<string>(storedDigests?.decls === programDecls && Array.isArray(storedDigests.holding) ? storedDigests.holding : []);
+  const holding = new Set<string>(stillHold && Array.isArray(storedDigests.holding) ? storedDigests.holding : []);
   const holdingKnown = holding.size;
   const depsHold = (dh: string, deps: () => Deps | undefined): boolean => {
     if (holding.has(dh)) return true;

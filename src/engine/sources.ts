@@ -248,8 +248,7 @@ export class FileIndex {
       if (!src.stale && trusted(st)) {
         files[src.rel] = src.entry(st);
         // Named, and not known from this run's or an earlier walk to be other than generated.
-        const before = this.stored[src.rel];
-        if (this.named.has(src.abs) && this.generated.get(src.abs) !== false && !(before?.s === st && before.k !== undefined && before.u !== 1)) files[src.rel]!.u = 1;
+        if (this.named.has(src.abs) && this.generated.get(src.abs) !== false && this.knownGenerated(src.abs) !== false) files[src.rel]!.u = 1;
         // Read again, or learnt something (seed, references): a new entry.
         if (this.readAgain.has(src.abs) || src.learnt) changed = true;
       }
