@@ -638,6 +638,61 @@ ${wait ? 'await w.done();' : '// no done(): the run failed before saving'}`;
     expect(names.every((n) => n.endsWith('.json') && readFileSync(path.join(dir, n), 'utf8').length === 1000)).toBe(true);
   });
 
+  it('loads the Postgres parser only for a text no earlier run classified, and then answers as a run without cache', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rlscov-lazy-sql-'));
+    cpSync(path.join(REPO, SAMPLE_FORK), dir, { recursive: true });
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'rlscov-lazy-sql-cache-'));
+    const cli = (args: string[]) => spawnSync(process.execPath, [BIN, 'scan', '.', '--format', 'json', ...args], { cwd: dir, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', RLSCOV_TIMING: '1' }, timeout: 60_000 });
+    const parser = (r: { stderr: string }) => /^ {2}sql parser: (.*)$/m.exec(r.stderr)?.[1];
+    type Out = { findings: unknown[]; sites: Array<{ statements: Array<{ text: string; parser: string }> }> };
+    const check = (r: { status: number | null; stdout: string }): Out => {
+      const plain = cli(['--no-cache']);
+      expect(r.status).toBe(plain.status);
+      const [got, want] = [JSON.parse(r.stdout), JSON.parse(plain.stdout)] as Out[];
+      expect(got!.findings).toEqual(want!.findings);
+      expect(got!.sites).toEqual(want!.sites);
+      return got!;
+    };
+    const parserOf = (o: Out, text: string) => o.sites.flatMap((s) => s.statements).find((st) => st.text.includes(text))?.parser;
+    const usage = path.join(dir, 'platform/billing/usage.go');
+    // A helper whose query is its caller's (none calls it yet).
+    writeFileSync(
+      path.join(dir, 'platform/billing/exec.go'),
+      'package billing\n\nimport (\n\t"context"\n\t"database/sql"\n)\n\nfunc execOn(ctx context.Context, db *sql.DB, q string) error {\n\t_, err := db.ExecContext(ctx, q)\n\treturn err\n}\n',
+    );
+    expect(parser(cli([]))).toMatch(/^loaded \(by /);
+
+    // No new text: every classification comes from the cache.
+    writeFileSync(usage, `${readFileSync(usage, 'utf8')}\n// reviewed\n`);
+    let r = cli([]);
+    expect(parser(r)).toBe('not loaded');
+    check(r);
+
+    // A new text at a write: seen before solving.
+    writeFileSync(
+      usage,
+      `${readFileSync(usage, 'utf8')}\nfunc (s *Service) ResetPlan(ctx context.Context, planID string) error {\n\t_, err := s.db.ExecContext(ctx, "UPDATE plans SET price_cents = 0 WHERE id = $1 AND price_cents > 0", planID)\n\treturn err\n}\n`,
+    );
+    r = cli([]);
+    expect(parser(r)).toBe('loaded (by solve)');
+    expect(parserOf(check(r), 'price_cents > 0')).toBe('postgres');
+
+    // A new text that reaches an unchanged write through a call: met while solving, which is done again.
+    const src = readFileSync(usage, 'utf8').replace('\treturn err\n}\n\n// Plans', '\tif err != nil {\n\t\treturn err\n\t}\n\treturn execOn(ctx, s.db, "DELETE FROM usage_events WHERE metric = \'lazy\' AND quantity < 0")\n}\n\n// Plans');
+    expect(src).toContain('quantity < 0');
+    writeFileSync(usage, src);
+    r = cli([]);
+    expect(parser(r)).toBe('loaded (by solve, then solved again)');
+    expect(parserOf(check(r), 'quantity < 0')).toBe('postgres');
+
+    // A new scope-setting text, which interpreting the wrapper classifies: that file is interpreted again.
+    const scope = path.join(dir, 'platform/tenancy/scope.go');
+    writeFileSync(scope, readFileSync(scope, 'utf8').replace("set_config('app.current_org_id', $1, true)", "set_config('app.current_org_id', $1, true) AS scoped"));
+    r = cli([]);
+    expect(parser(r)).toBe('loaded (by interpret)');
+    expect(parserOf(check(r), 'AS scoped')).toBe('postgres');
+  });
+
   it('stops quietly when the reader of its output goes away (| head)', async () => {
     const child = spawn(process.execPath, [BIN, 'scan', SAMPLE_FORK, '--no-cache', '--format', 'json'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.destroy();

@@ -24,10 +24,10 @@
 // table whether or not the table is gated yet, and attached at the end; settings read through functions are
 // resolved at the end too, so a function may be defined after the policy that calls it.
 
-import { loadModule, parsePlPgSQLSync, parseSync } from 'libpg-query';
 import { InternalError } from '../errors.js';
 import type { Catalog, CatalogDiagnostic, CatalogFunction, CatalogPolicy, CatalogTable, Provenance, SqlWrite } from '../model.js';
 import { classifySql, loadSqlParser, normalizeFunctionName, normalizeIdent, normalizeTableName } from '../sql/index.js';
+import { pg } from '../sql/pg.js';
 import { plpgsqlEmbeddedSql, renderParts, type EmbeddedSql } from './plpgsql.js';
 import { lineLocator, locateStatement, splitSql } from './split.js';
 import { asArr, asObj, asStr, type Json } from './json.js';
@@ -364,7 +364,7 @@ class Fold {
     if (this.simpleRls(text, where) || this.policyShortcut(text, where) || this.functionShortcut(text, where)) return;
     let parsed: Json;
     try {
-      parsed = parseSync(text) as unknown as Json;
+      parsed = pg().parseSync(text) as unknown as Json;
     } catch (e) {
       this.diag(where, `cannot parse statement (${errorMessage(e)}): ${snippet(text)}`);
       this.regexFallback(text, where);
@@ -413,7 +413,7 @@ class Fold {
     if (info === undefined) {
       info = null;
       try {
-        const stmts = asArr((parseSync(template) as unknown as Json)['stmts']);
+        const stmts = asArr((pg().parseSync(template) as unknown as Json)['stmts']);
         const body = asObj(asObj(asObj(stmts[0])?.['stmt'])?.['CreatePolicyStmt']);
         if (body && stmts.length === 1) info = policyInfo(body);
       } catch {
@@ -442,7 +442,7 @@ class Fold {
     if (close < 0) return false;
     let body: Json | undefined;
     try {
-      const stmts = asArr((parseSync(text.slice(0, open) + text.slice(close)) as unknown as Json)['stmts']);
+      const stmts = asArr((pg().parseSync(text.slice(0, open) + text.slice(close)) as unknown as Json)['stmts']);
       if (stmts.length === 1) body = asObj(asObj(asObj(stmts[0])?.['stmt'])?.['CreateFunctionStmt']);
     } catch {
       return false;
@@ -706,7 +706,7 @@ class Fold {
     } else if (language === 'plpgsql') {
       let embedded: EmbeddedSql[] | null = null;
       try {
-        embedded = plpgsqlEmbeddedSql(parsePlPgSQLSync(text));
+        embedded = plpgsqlEmbeddedSql(pg().parsePlPgSQLSync(text));
       } catch (e) {
         this.diag(where, `cannot parse PL/pgSQL body of ${name} (${errorMessage(e)}); its writes are guessed from the text`);
       }
@@ -745,7 +745,7 @@ class Fold {
     let embedded: EmbeddedSql[];
     try {
       embedded = plpgsqlEmbeddedSql(
-        parsePlPgSQLSync(`CREATE FUNCTION __rlscov_do() RETURNS void LANGUAGE plpgsql AS $rlscov$${code}$rlscov$`),
+        pg().parsePlPgSQLSync(`CREATE FUNCTION __rlscov_do() RETURNS void LANGUAGE plpgsql AS $rlscov$${code}$rlscov$`),
       );
     } catch (e) {
       this.diag(where, `cannot parse DO block (${errorMessage(e)}); only literal ALTER TABLE ... ROW LEVEL SECURITY in it is read`);
@@ -859,7 +859,6 @@ let parserReady = false;
 /** Loads the Postgres parser (and the SQL classifier's) and warms them up. Idempotent; a failed load can be retried. */
 export function loadCatalogParser(): Promise<void> {
   loaded ??= (async () => {
-    await loadModule();
     await loadSqlParser();
     parserReady = true;
     foldMigrations([{ path: 'warm-up.sql', text: WARM_UP }]);

@@ -14,7 +14,7 @@
 // enables RLS only `IF EXISTS (...)` counts as enabling it. Only running the migration against a real database knows
 // whether the condition held; for a linter, "may be gated" is the safe side.
 
-import { parseSync } from 'libpg-query';
+import { pg } from '../sql/pg.js';
 import type { SqlHole, SqlPart } from '../model.js';
 import { asArr, asObj, asStr, type Json } from './json.js';
 
@@ -137,7 +137,7 @@ class ExprCache {
     if (v === undefined) {
       v = null;
       try {
-        const res = parseSync(`SELECT ${expr}`) as unknown as Json;
+        const res = pg().parseSync(`SELECT ${expr}`) as unknown as Json;
         const stmt = asObj(asObj(asArr(res['stmts'])[0])?.['stmt']);
         const sel = asObj(stmt?.['SelectStmt']);
         const targets = asArr(sel?.['targetList']);
@@ -155,7 +155,7 @@ class ExprCache {
     if (v === undefined) {
       v = null;
       try {
-        const res = parseSync(query) as unknown as Json;
+        const res = pg().parseSync(query) as unknown as Json;
         v = asObj(asObj(asArr(res['stmts'])[0])?.['stmt']) ?? null;
       } catch {
         v = null;

@@ -15,7 +15,7 @@ import { own, record } from '../records.js';
 import { buildExactCatalog } from '../catalog/exact.js';
 import { readLiveCatalog } from '../catalog/live.js';
 import { catalogDrift } from '../catalog/drift.js';
-import { loadSqlParser, seedSqlClassifications, sqlClassifications } from '../sql/index.js';
+import { loadSqlParser, seedSqlClassifications, sqlClassifications, sqlClassifiedWithoutParser, sqlParserLoaded, sqlParserNeeded } from '../sql/index.js';
 import { importedPackageKey, Program, type FuncInfo, type PackageInfo } from '../resolve/program.js';
 import { emptyFacts, Interpreter, type Facts, type RawSite, type SetterLookup } from '../resolve/interpret.js';
 import { declarationsOf, factsFromData, factsToData, isExported, mergeSites, mergeSetters, nameableElsewhere, type FileFactsData } from '../resolve/facts.js';
@@ -25,7 +25,7 @@ import { DEFAULT_ADMIN_OPENERS, DEFAULT_WRAPPERS, isHandleType } from '../resolv
 import type { AnalyzeOptions } from './options.js';
 import { runRules } from './run-rules.js';
 import { TOOL_VERSION } from '../version.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, InternalError } from '../errors.js';
 import { allRules, ruleById } from '../../rules/index.js';
 import { scopeAlternatives } from '../../rules/support.js';
 import type { ClassifiedSite } from './rule.js';
@@ -51,13 +51,16 @@ interface StageTimer {
   mark: (name: string) => void;
   /** A part of the current stage, printed under it. */
   detail: (name: string, ms: number) => void;
+  /** A line printed after the stages. */
+  note: (line: string) => void;
   done: () => void;
 }
 
 function stageTimer(sink: ((line: string) => void) | null): StageTimer {
-  if (!sink) return { mark: () => {}, detail: () => {}, done: () => {} };
+  if (!sink) return { mark: () => {}, detail: () => {}, note: () => {}, done: () => {} };
   // [stage, start ms, details, heap used at the end of the stage in MB]
   const marks: Array<[string, number, Array<[string, number]>, number]> = [['start', performance.now(), [], 0]];
+  const notes: string[] = [];
   const heapMB = (): number => process.memoryUsage().heapUsed / 2 ** 20;
   return {
     mark: (name) => {
@@ -65,6 +68,7 @@ function stageTimer(sink: ((line: string) => void) | null): StageTimer {
       marks.push([name, performance.now(), [], 0]);
     },
     detail: (name, ms) => marks[marks.length - 1]![2].push([name, ms]),
+    note: (line) => notes.push(line),
     done: () => {
       marks[marks.length - 1]![3] = heapMB();
       marks.push(['end', performance.now(), [], 0]);
@@ -74,7 +78,7 @@ function stageTimer(sink: ((line: string) => void) | null): StageTimer {
           ...details.map(([d, ms]) => `    ${d.padEnd(10)} ${ms.toFixed(0).padStart(6)} ms`),
         ].join('\n'),
       );
-      sink(`rlscov timing (process up ${(performance.now() / 1000).toFixed(2)} s):\n${rows.join('\n')}\n`);
+      sink(`rlscov timing (process up ${(performance.now() / 1000).toFixed(2)} s):\n${[...rows, ...notes.map((n) => `  ${n}`)].join('\n')}\n`);
     },
   };
 }
@@ -155,7 +159,17 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   }
 
   stage.mark('catalog');
-  await loadSqlParser();
+  // The Postgres parser (~25-40 ms to load) is loaded by the first step that meets a text no earlier run classified
+  // (sqlParserNeeded), by a catalog folded again, or beside the lowering of many files: a run answered by its caches
+  // never loads it. RLSCOV_TIMING says which step did.
+  let parserLoadedBy: string | null = null;
+  const needSqlParser = async (step: string): Promise<void> => {
+    if (sqlParserLoaded()) return;
+    const t = performance.now();
+    await loadSqlParser();
+    parserLoadedBy ??= step;
+    stage.detail('sql parser', performance.now() - t);
+  };
   // SQL classification is a pure function of the text: earlier runs' results answer most of this run's texts.
   const sqlSeen = cache ? seedFromCache(cache) : 0;
   const defaultSetting = config.scopeSettings[0] ?? 'app.current_org_id';
@@ -178,6 +192,10 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
     seedKey,
     problems: fileErrors,
     detail: stage.detail,
+    startSqlParser: () => {
+      parserLoadedBy ??= 'parse';
+      loadSqlParser().catch(() => undefined); // a failed load is retried, and reported, by the step that needs it
+    },
   });
   const syntaxErrors: FileProblem[] = [];
   for (const ir of files) {
@@ -193,11 +211,29 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   // A file that changed or vanished while this run read it (stale, found so at any point of the run) has no valid
   // key: nothing computed from it is cached, and neither is the run's result (its key was computed before).
   const sourceOf = new Map(sources.map((s) => [s.rel, s]));
-  const { facts, fromCache: factsFromCache } = interpretAll(program, adminOpeners, fileErrors, cache ? { cache, sourceOf } : null);
+  const problemsBefore = fileErrors.length;
+  const interpretation = (): ReturnType<typeof interpretAll> => interpretAll(program, adminOpeners, fileErrors, cache ? { cache, sourceOf } : null, needSqlParser);
+  let { facts, fromCache: factsFromCache, newSites } = await interpretation();
   stage.mark('solve');
   const needs = makeNeeds(catalog);
-  const solver = new Solver(program, facts, { wrappers, defaultSetting, needs });
-  const solved = solver.solve();
+  // A site interpreted in this run with a text no earlier run classified: load the parser first, not solve twice.
+  const unclassified = (s: RawSite): boolean => s.kind === 'sql' && s.sql.some((v) => v.t === 'str' && !sqlClassifiedWithoutParser({ parts: v.parts.map((p) => (typeof p === 'string' ? p : { hole: p.hole })) }));
+  if (!sqlParserLoaded() && newSites.some(unclassified)) await needSqlParser('solve');
+  let needed = sqlParserNeeded();
+  let solver = new Solver(program, facts, { wrappers, defaultSetting, needs });
+  let solved = solver.solve();
+  if (sqlParserNeeded() > needed) {
+    // A text met while solving (a combination of texts across calls, or a file interpreted again in pass 2) was
+    // classified by the scanner alone: interpreted and solved again, with the parser, from what the cache holds.
+    await needSqlParser('solve, then solved again');
+    fileErrors.length = problemsBefore;
+    ({ facts, fromCache: factsFromCache, newSites } = await interpretation());
+    needed = sqlParserNeeded();
+    solver = new Solver(program, facts, { wrappers, defaultSetting, needs });
+    solved = solver.solve();
+    if (sqlParserNeeded() > needed) throw new InternalError('an SQL text was classified without the Postgres parser after it was loaded');
+  }
+  stage.note(sqlParserLoaded() ? `sql parser: loaded (by ${parserLoadedBy ?? 'catalog'})` : 'sql parser: not loaded');
 
   // Classify.
   stage.mark('rules');
@@ -318,6 +354,8 @@ async function staticFold(migrations: Array<{ path: string; text: string }>, def
 interface ParseOptions {
   /** Reports the time of the parse stage's parts (RLSCOV_TIMING). */
   detail: (name: string, ms: number) => void;
+  /** Starts loading the Postgres parser in the background (many files to lower: they will be interpreted). */
+  startSqlParser: () => void;
   cache: FactsCache | null;
   workers: number;
   prefilter: boolean;
@@ -326,6 +364,9 @@ interface ParseOptions {
   seedKey: string;
   problems: FileProblem[];
 }
+
+/** Lowering this many files in one round starts the Postgres parser's load beside it (see parseRelevant). */
+const EAGER_SQL_PARSER_FILES = 16;
 
 /**
  * Parses (or takes from the cache) the files that can matter: prefilter seeds, widened to whole packages and then
@@ -419,6 +460,10 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
       timing.cache += performance.now() - t;
       if (toParse.length) {
         t = performance.now();
+        // Files lowered here are interpreted later, most with texts no earlier run classified: the parser loads
+        // meanwhile (the main thread mostly waits for the lowering workers). A few files (a pre-commit run) rarely
+        // add a text: for them it is loaded only when one does.
+        if (toParse.length >= EAGER_SQL_PARSER_FILES) o.startSqlParser();
         const out = await pool.lower(toParse);
         timing.lower += performance.now() - t;
         const byRel = new Map(inputs.map((s) => [s.rel, s]));
@@ -745,12 +790,14 @@ const BODY_KEYS = ['calls', 'fields', 'gvars', 'returns', 'invocations', 'forwar
  * the same. An edit inside function bodies re-interprets only the edited file; a declaration change re-interprets
  * its package and the files that looked into it.
  */
-function interpretAll(
+async function interpretAll(
   program: Program,
   adminOpeners: Set<string>,
   problems: FileProblem[],
   cached: { cache: FactsCache; sourceOf: ReadonlyMap<string, SourceFile> } | null,
-): { facts: ProgramFacts; fromCache: number } {
+  /** Loads the Postgres parser: a file or initialiser that met a text it would have parsed is interpreted again. */
+  needSqlParser: (step: string) => Promise<void>,
+): Promise<{ facts: ProgramFacts; fromCache: number; newSites: RawSite[] }> {
   const byFile = new Map<FileIR, FuncInfo[]>();
   for (const fn of program.funcs.values()) {
     const l = byFile.get(fn.file);
@@ -927,10 +974,13 @@ function interpretAll(
   let parts: FactsPart[] = [];
   // The problems of the last round only (each round interprets, or reuses, every file again).
   let roundProblems: FileProblem[] = [];
+  // The sites of the last round computed in this run (not read from the cache): their texts are new to the solver.
+  let newSites: RawSite[] = [];
   for (let round = 0; round < 4; round++) {
     merged = emptyFacts();
     parts = [];
     roundProblems = [];
+    newSites = [];
     const current = setters;
     const answer = (id: string): string => {
       const m = current.get(id);
@@ -940,29 +990,39 @@ function interpretAll(
       const vs = variantsOf(file, fns);
       let v = vs.find((x) => x.queried.every(([id, a]) => answer(id) === a));
       if (!v) {
-        const queried = new Map<string, string>();
+        let queried = new Map<string, string>();
         // What the file looks up in other packages, recorded only for the cache (a key of its cached facts). The
         // observer is called on every lookup: packages are collected as objects, their names made once at the end.
-        const depPackages = new Set<PackageInfo>();
-        const deps = new Set<string>();
-        if (cached) {
-          program.observer = {
-            imported: (path, p) => {
-              deps.add(`i:${path}`);
-              if (p) depPackages.add(p);
-            },
-            // A type found, or a method or exported function found, is covered by its package's digest; what was
-            // not found (and an unexported function, which other packages' digests leave out) is recorded itself.
-            typeDecl: (canonical, p) => (p ? depPackages.add(p) : deps.add(`t:${canonical}`)),
-            func: (id, f) => (f && nameableElsewhere(f.decl) ? depPackages.add(f.pkg) : deps.add(`f:${id}`)),
-            implementations: (m) => deps.add(`m:${m}`),
-          };
-        }
-        let result: { facts: Facts; failed: FileProblem[] };
-        try {
-          result = interpretFile(fns, { get: (id) => (queried.set(id, answer(id)), current.get(id)) });
-        } finally {
-          program.observer = null;
+        let depPackages = new Set<PackageInfo>();
+        let deps = new Set<string>();
+        const interpretNew = (): { facts: Facts; failed: FileProblem[] } => {
+          queried = new Map();
+          depPackages = new Set();
+          deps = new Set();
+          if (cached) {
+            program.observer = {
+              imported: (path, p) => {
+                deps.add(`i:${path}`);
+                if (p) depPackages.add(p);
+              },
+              // A type found, or a method or exported function found, is covered by its package's digest; what was
+              // not found (and an unexported function, which other packages' digests leave out) is recorded itself.
+              typeDecl: (canonical, p) => (p ? depPackages.add(p) : deps.add(`t:${canonical}`)),
+              func: (id, f) => (f && nameableElsewhere(f.decl) ? depPackages.add(f.pkg) : deps.add(`f:${id}`)),
+              implementations: (m) => deps.add(`m:${m}`),
+            };
+          }
+          try {
+            return interpretFile(fns, { get: (id) => (queried.set(id, answer(id)), current.get(id)) });
+          } finally {
+            program.observer = null;
+          }
+        };
+        const needed = sqlParserNeeded();
+        let result = interpretNew();
+        if (sqlParserNeeded() > needed) {
+          await needSqlParser('interpret');
+          result = interpretNew();
         }
         for (const p of depPackages) deps.add(`p:${p.key}`);
         const local = result.facts;
@@ -978,13 +1038,24 @@ function interpretAll(
       }
       mergeSites(merged, v.sites);
       mergeSetters(merged, v.setters);
+      if (!v.stored) newSites.push(...v.sites);
       parts.push(v.part);
       roundProblems.push(...v.problems);
     }
-    const inits = emptyFacts();
-    const interp = new Interpreter(program, inits, { adminOpeners }, current);
-    for (const pkg of program.packages.values()) for (const name of pkg.vars.keys()) interp.runVarInit(pkg, name);
+    const initialise = (): Facts => {
+      const inits = emptyFacts();
+      const interp = new Interpreter(program, inits, { adminOpeners }, current);
+      for (const pkg of program.packages.values()) for (const name of pkg.vars.keys()) interp.runVarInit(pkg, name);
+      return inits;
+    };
+    const needed = sqlParserNeeded();
+    let inits = initialise();
+    if (sqlParserNeeded() > needed) {
+      await needSqlParser('interpret');
+      inits = initialise();
+    }
     mergeSites(merged, inits.sites);
+    newSites.push(...inits.sites);
     mergeSetters(merged, inits.setters);
     parts.push({ facts: inits });
     finalSetters = current;
@@ -994,7 +1065,7 @@ function interpretAll(
   }
   problems.push(...roundProblems);
   if (cached && (digests.size > digestsKnown || holding.size > holdingKnown)) cached.cache.writeSide('digests', { decls: programDecls, digests: [...digests], holding: [...holding] } satisfies StoredDigests);
-  return { facts: new ProgramFacts(merged.sites, parts), fromCache: cached ? byFile.size - interpreted.size : 0 };
+  return { facts: new ProgramFacts(merged.sites, parts), fromCache: cached ? byFile.size - interpreted.size : 0, newSites };
 }
 
 /** The digests of lookups into other packages (interpretAll), valid for the program declarations hashed in `decls`. */

@@ -7,9 +7,9 @@
 // still fail are split into statements by the tokenizer and each statement is tried alone; what still fails goes
 // to the scanner. Nothing here throws.
 
-import { loadModule, parseSync } from 'libpg-query';
 import type { SqlStatement, SqlText, TableRef, WriteVerb } from '../model.js';
 import { normalizeFunctionName, normalizeTableName } from './names.js';
+import { loadPg, pg, pgReady } from './pg.js';
 import {
   type CanonicalText,
   type Collected,
@@ -33,23 +33,32 @@ import {
 // ---------------------------------------------------------------------------------------------------------------
 // Loading
 
-let parserReady = false;
-let loading: Promise<void> | null = null;
-
-/** Loads libpg-query's WASM module once; later calls return the same promise. */
+/** Loads the Postgres parser (pg.ts) for classifySql; later calls return the same promise. */
 export function loadSqlParser(): Promise<void> {
-  if (!loading) {
-    loading = loadModule().then(
-      () => {
-        parserReady = true;
-      },
-      (err: unknown) => {
-        loading = null;
-        throw err;
-      },
-    );
+  return loadPg();
+}
+
+/**
+ * How many texts classifySql answered with the tolerant scanner alone because the Postgres grammar, which would have
+ * classified them, was not loaded yet. A caller that runs before loading it (the engine does, so that a run whose
+ * texts are all cached never loads it) compares this count before and after a step, and when it grew, loads the
+ * parser and does the step again: what such a step computed is never kept.
+ */
+export function sqlParserNeeded(): number {
+  return neededWhileUnloaded;
+}
+
+let neededWhileUnloaded = 0;
+
+/** Whether classifySql can answer this text without the Postgres grammar: cached, or never given to it. */
+export function sqlClassifiedWithoutParser(text: SqlText): boolean {
+  if (pgReady()) return true;
+  try {
+    const c = buildCanonical(text);
+    return (c.text.length <= CACHE_MAX_KEY_CHARS && cache.has(c.text)) || scannerOnly(c, tokenize(c.text));
+  } catch {
+    return true; // classifySql's fall-back (the scanner) answers it either way
   }
-  return loading;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -65,14 +74,16 @@ const cache = new Map<string, SqlStatement[]>();
 
 /**
  * Classifies one SQL text into its statements. Synchronous; uses the Postgres grammar once loadSqlParser() has
- * resolved (before that, or for texts over 1 MB or with over 1,000 holes, only the tolerant scanner). Results are
- * cached by text (holes numbered in order), and every call returns fresh objects. Never throws.
+ * resolved (for texts over 1 MB or with over 1,000 holes, only the tolerant scanner). Before that, a text classified
+ * earlier (in this process or, through seedSqlClassifications, an earlier run) gets its cached classification, and any
+ * other the scanner's, counted by sqlParserNeeded and never cached. Results are cached by text (holes numbered in
+ * order), and every call returns fresh objects. Never throws.
  */
 export function classifySql(text: SqlText): SqlStatement[] {
   try {
     const c = buildCanonical(text);
-    const cacheable = parserReady && c.text.length <= CACHE_MAX_KEY_CHARS;
-    if (cacheable) {
+    const keyed = c.text.length <= CACHE_MAX_KEY_CHARS;
+    if (keyed) {
       const hit = cache.get(c.text);
       if (hit) {
         cache.delete(c.text);
@@ -81,7 +92,7 @@ export function classifySql(text: SqlText): SqlStatement[] {
       }
     }
     const result = classifyCanonical(c);
-    if (cacheable) {
+    if (keyed && pgReady()) {
       if (cache.size >= CACHE_MAX_ENTRIES) {
         const oldest = cache.keys().next();
         if (!oldest.done) cache.delete(oldest.value);
@@ -128,14 +139,22 @@ function cloneStatements(ss: readonly SqlStatement[]): SqlStatement[] {
   }));
 }
 
+/** Texts the Postgres grammar is never given (too large, too many holes, a NUL, no statement). */
+function scannerOnly(c: CanonicalText, toks: Token[], ranges = splitStatements(toks)): boolean {
+  const rawChars = c.text.length - c.holes.reduce((n, h) => n + (h.end - h.start), 0);
+  return rawChars > MAX_TEXT_CHARS || c.holes.length > MAX_HOLES || c.text.includes('\0') || ranges.length === 0;
+}
+
 function classifyCanonical(c: CanonicalText): SqlStatement[] {
   const toks = tokenize(c.text);
   const ranges = splitStatements(toks);
-  const rawChars = c.text.length - c.holes.reduce((n, h) => n + (h.end - h.start), 0);
-  const scannerOnly =
-    !parserReady || rawChars > MAX_TEXT_CHARS || c.holes.length > MAX_HOLES || c.text.includes('\0') || ranges.length === 0;
+  let scanner = scannerOnly(c, toks, ranges);
+  if (!scanner && !pgReady()) {
+    neededWhileUnloaded++;
+    scanner = true;
+  }
   let drafts: Draft[];
-  if (scannerOnly) {
+  if (scanner) {
     drafts = ranges.map(([a, b]) => scanStatementDraft(toks, a, b));
   } else {
     const pg = new PostgresPath(c, toks);
@@ -302,7 +321,7 @@ class PostgresPath {
         const v = this.variant(base, rs, re, holes, choices);
         let tree: unknown;
         try {
-          tree = parseSync(v.text);
+          tree = pg().parseSync(v.text);
         } catch (e) {
           if (holes.length === 0) break;
           const cp = errorCursor(e);
