@@ -1,5 +1,5 @@
-// Bundles the command line (dist/src/cli/main.js and everything it imports, yargs included) into one CommonJS
-// script, dist/src/cli/main.bundle.cjs, which run.js loads when present (src/cli/code-cache.ts). Resolving and
+// Bundles the command line (dist/src/cli/main.js and everything it imports, yargs and yaml included) into one
+// CommonJS script, dist/src/cli/main.bundle.cjs, which run.js loads when present (src/cli/code-cache.ts). Resolving and
 // instantiating ~90 ES modules took 110-145 ms of every run's start; one script loads in ~60 ms, and a script (not
 // an ES module) can be compiled from V8's code cache on Node 20, which saves most of the rest (measured; see README,
 // design section). Packages with native code, WASM or files of their own (and those loaded only on demand) stay
@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const BUNDLED = new Set(['yargs']);
+// yaml: load.ts requires it on first use (a config file read), from the bundle's own lazily evaluated copy.
+const BUNDLED = new Set(['yargs', 'yaml']);
 const external = Object.keys(pkg.dependencies ?? {}).filter((d) => !BUNDLED.has(d));
 
 /**

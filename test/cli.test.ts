@@ -638,6 +638,29 @@ ${wait ? 'await w.done();' : '// no done(): the run failed before saving'}`;
     expect(names.every((n) => n.endsWith('.json') && readFileSync(path.join(dir, n), 'utf8').length === 1000)).toBe(true);
   });
 
+  it('validates config files with the schema compiled at build time, reporting exactly what the sources report', async () => {
+    expect(existsSync(path.join(REPO, 'dist/src/config/schema-validator.cjs'))).toBe(true);
+    const cases: Record<string, string> = {
+      'unknown key': 'inclde: ["**/*.go"]\n',
+      'wrong types': 'tests: "yes"\nmigrations: db/*.sql\n',
+      'bad rule level and table entry': 'rules:\n  RLS001: loud\ntables:\n  add: [1]\n',
+      'nested unknown key and enum': 'tables:\n  drop: [x]\ncatalog: live\n',
+      'allow entry without reason': 'allow:\n  - site: platform/billing/invoices.go:38\n',
+      'valid, with a wrapper': 'wrappers: [tenancy.WithOrgScope]\ntests: false\n',
+    };
+    for (const [name, yml] of Object.entries(cases)) {
+      const dir = mkdtempSync(path.join(tmpdir(), 'rlscov-config-'));
+      cpSync(path.join(REPO, SAMPLE_FORK), dir, { recursive: true });
+      writeFileSync(path.join(dir, '.rlscov.yml'), yml);
+      const built = spawnSync(process.execPath, [BIN, 'scan', '.', '--no-cache', '--format', 'json'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' }, timeout: 60_000 });
+      const sources = await run(['scan', '.', '--format', 'json'], dir);
+      expect(built.status, name).toBe(sources.code);
+      expect(built.stderr, name).toBe(sources.err);
+      if (name.startsWith('valid')) expect(JSON.parse(built.stdout).findings, name).toEqual(JSON.parse(sources.out).findings);
+      else expect(built.status, name).toBe(2);
+    }
+  });
+
   it('loads the Postgres parser only for a text no earlier run classified, and then answers as a run without cache', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rlscov-lazy-sql-'));
     cpSync(path.join(REPO, SAMPLE_FORK), dir, { recursive: true });
