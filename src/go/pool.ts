@@ -131,10 +131,17 @@ function ask(worker: Worker, batch: LowerInput[]): Promise<WorkerReply> {
   });
 }
 
+/**
+ * Files lowered in-process between two turns of the event loop: work started beside the lowering (the Postgres
+ * parser's WASM compilation, whose steps run on the main thread's task queue) goes on meanwhile.
+ */
+const YIELD_EVERY_FILES = 32;
+
 async function lowerInProcess(inputs: LowerInput[]): Promise<LowerOutcome> {
   const { lowerGoFile } = await import('./lower.js');
   const out: LowerOutcome = { irs: [], failures: [] };
-  for (const i of inputs) {
+  for (const [n, i] of inputs.entries()) {
+    if (n > 0 && n % YIELD_EVERY_FILES === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     try {
       out.irs.push(lowerGoFile(i));
     } catch (e) {
