@@ -59,6 +59,11 @@ await build({
   outfile: join(root, 'dist/src/cli/main.bundle.cjs'),
   external,
   plugins: [lazyStringWidth],
+  // No import() in the bundle: `require` instead (every package loaded on demand has a CommonJS entry). On Node 20,
+  // a function V8 compiled from the code cache (code-cache.ts) has lost the script's dynamic-import callback, and
+  // its import() throws ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING: fast-glob (migration globs in a config), pg
+  // (--database-url) and PGlite (--catalog exact) failed on every run after the first.
+  supported: { 'dynamic-import': false },
 });
 // The start of every run (run.js: replay, then loading the bundle above) as one script too, which bin.cjs requires:
 // node's ES module loader took ~10 ms to resolve and link its eight modules, a tenth of a replayed run. main.js

@@ -638,6 +638,35 @@ ${wait ? 'await w.done();' : '// no done(): the run failed before saving'}`;
     expect(names.every((n) => n.endsWith('.json') && readFileSync(path.join(dir, n), 'utf8').length === 1000)).toBe(true);
   });
 
+  it('loads packages on demand from code compiled out of the code cache (migration globs, --catalog exact)', () => {
+    // On Node 20 a function compiled from V8's code cache has lost its script's dynamic-import callback: an import()
+    // in the bundle threw on every run after the first (scripts/bundle.mjs compiles them to require).
+    const dir = mkdtempSync(path.join(tmpdir(), 'rlscov-on-demand-'));
+    cpSync(path.join(REPO, SAMPLE_FORK), dir, { recursive: true });
+    writeFileSync(path.join(dir, '.rlscov.yml'), `${readFileSync(path.join(dir, '.rlscov.yml'), 'utf8')}migrations: ["migrations/*.sql"]\n`);
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'rlscov-on-demand-cache-'));
+    const cli = (args: string[]) =>
+      spawnSync(process.execPath, [BIN, ...args, ...(args[0] === 'scan' ? ['--format', 'json'] : [])], { cwd: dir, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', RLSCOV_CACHE_DIR: cacheDir, RLSCOV_TIMING: '1', NO_COLOR: '1' }, timeout: 120_000 });
+    const use = (r: { stderr: string }) => /rlscov timing: code cache (.*)/.exec(r.stderr)?.[1];
+    const plain = cli(['scan', '.', '--no-cache']);
+    expect(plain.status).toBe(1);
+    const first = cli(['scan', '.']);
+    expect(use(first)).toBe('missing, written');
+    for (const args of [['scan', '.', '--no-prefilter'], ['pre-commit', 'platform/billing/invoices.go'], ['scan', '.', '--catalog', 'exact']]) {
+      const r = cli(args);
+      expect(r.stderr, args.join(' ')).not.toContain('internal error');
+      expect(use(r), args.join(' ')).toBe('used');
+      expect(r.status, args.join(' ')).toBe(1);
+      const want = (JSON.parse(plain.stdout) as { findings: Array<{ ruleId: string; location: { file: string; line: number } }> }).findings;
+      if (args[0] === 'scan') expect(JSON.parse(r.stdout).findings, args.join(' ')).toEqual(want);
+      else {
+        const shown = [...r.stdout.matchAll(/^(platform\/billing\/invoices\.go):(\d+):\d+: error (RLS\d+)/gm)].map((m) => `${m[1]}:${m[2]} ${m[3]}`);
+        expect(shown).toEqual(want.filter((f) => f.location.file === 'platform/billing/invoices.go').map((f) => `${f.location.file}:${f.location.line} ${f.ruleId}`));
+        expect(shown.length).toBeGreaterThan(0);
+      }
+    }
+  }, 120_000);
+
   it('validates config files with the schema compiled at build time, reporting exactly what the sources report', async () => {
     expect(existsSync(path.join(REPO, 'dist/src/config/schema-validator.cjs'))).toBe(true);
     const cases: Record<string, string> = {
