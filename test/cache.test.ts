@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FactsCache } from '../src/cache/cache.js';
+import { makeDirs } from '../src/dirs.js';
 import { UNLOADED_BODY } from '../src/go/ir.js';
 import { lowerGoFile } from '../src/go/lower.js';
 import { emptyFacts, Interpreter } from '../src/resolve/interpret.js';
@@ -76,6 +77,24 @@ function rewriteFactsEntries(cacheDir: string, rewrite: (lines: string[]) => str
 const live = (r: RunResult): string[] => r.findings.filter((f) => !f.suppressed).map((f) => `${f.span.file}:${f.span.start.line} ${f.ruleId}`).sort();
 
 describe('persistent cache', () => {
+  it('runs without it where no directory can be made (a path under a file)', async () => {
+    // A directory under /proc, which once hung the run, is in cli.test.ts (a child process, which a test can stop).
+    const tree = mkdtempSync(join(tmpdir(), 'rlscov-nocachedir-'));
+    cpSync(SAMPLE, tree, { recursive: true });
+    const file = join(mkdtempSync(join(tmpdir(), 'rlscov-file-')), 'plain');
+    writeFileSync(file, '');
+    const plain = await analyze({ cwd: tree, paths: ['.'] });
+    for (const dir of [join(file, 'cache'), join(file, 'a/b/cache')]) {
+      const r = await analyze({ cwd: tree, paths: ['.'], cache: true, cacheDir: dir });
+      expect(r.findings, dir).toEqual(plain.findings);
+    }
+    expect(() => makeDirs(join(file, 'a/b'))).toThrow(/ENOTDIR/);
+    const made = join(tree, 'made/a/b');
+    makeDirs(made);
+    makeDirs(made);
+    expect(readdirSync(join(tree, 'made/a'))).toEqual(['b']);
+  });
+
   it('gives cached IR without its bodies until they are loaded, and never interprets a body not loaded', async () => {
     const cacheDir = mkdtempSync(join(tmpdir(), 'rlscov-cache-dir-'));
     const ir = lowerGoFile({ path: 'a/a.go', pkgKey: 'example.com/a', source: 'package a\n\nfunc F(x int) int {\n\treturn x + 1\n}\n\nfunc G() { F(2) }\n' });

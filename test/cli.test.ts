@@ -638,6 +638,16 @@ ${wait ? 'await w.done();' : '// no done(): the run failed before saving'}`;
     expect(names.every((n) => n.endsWith('.json') && readFileSync(path.join(dir, n), 'utf8').length === 1000)).toBe(true);
   });
 
+  it('runs without a cache where its directory cannot be made, never hanging (a cache directory under /proc)', () => {
+    // mkdirSync(dir, { recursive: true }) loops forever on Node 20 when mkdir answers ENOENT under an existing parent
+    // (src/dirs.ts): the run hung at 100% CPU.
+    const r = spawnSync(process.execPath, [BIN, 'scan', SAMPLE_FORK, '--format', 'json', '--cache-dir', '/proc/rlscov-test/cache'], { cwd: REPO, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' }, timeout: 30_000 });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).findings.length).toBeGreaterThan(0);
+  });
+
   it('loads packages on demand from code compiled out of the code cache (migration globs, --catalog exact)', () => {
     // On Node 20 a function compiled from V8's code cache has lost its script's dynamic-import callback: an import()
     // in the bundle threw on every run after the first (scripts/bundle.mjs compiles them to require).

@@ -24,7 +24,8 @@
 //   on every later cold run.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { makeDirs } from '../dirs.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
@@ -131,7 +132,7 @@ function readStored(file: string, key: string): Stored | null {
 
 function writeAtomic(file: string, data: string | Uint8Array): void {
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    makeDirs(dirname(file));
     const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
     writeFileSync(tmp, data);
     renameSync(tmp, file);

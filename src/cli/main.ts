@@ -1,6 +1,7 @@
 // The command line. `main` takes argv and injected streams and returns the exit code; only run.ts touches
 // `process`. Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage/config/input errors.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { makeDirs } from '../dirs.js';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { analyze, asWholeRunHit } from '../engine/analyze.js';
@@ -281,7 +282,7 @@ function reportOutput(report: string, output: string | undefined, cwd: string, n
 function emit(out: ReplayOutput, output: string | undefined, io: Io): void {
   for (const [abs, text] of out.files) {
     try {
-      mkdirSync(dirname(abs), { recursive: true });
+      makeDirs(dirname(abs));
       writeFileSync(abs, text);
     } catch (e) {
       throw new UsageError(`cannot write ${output ?? abs}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);

@@ -19,6 +19,7 @@ import * as fs from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../cache/atomic.js';
+import { makeDirs } from '../dirs.js';
 import { CACHE_FORMAT, defaultCacheDir, hashText } from '../cache/cache.js';
 import { stampTimes, stampTrusted, statStamp as stampOf, type GlobFs, type Host } from '../host.js';
 import { TOOL_VERSION } from '../version.js';
@@ -153,7 +154,7 @@ export async function runWithReplay(
 /** Writes a replayed run's output (the --output files first, as the run did). */
 function deliverReplay(o: ReplayOutput, out: { stdout: (s: string) => void; stderr: (s: string) => void }): void {
   for (const [abs, text] of o.files) {
-    fs.mkdirSync(dirname(abs), { recursive: true });
+    makeDirs(dirname(abs));
     fs.writeFileSync(abs, text);
   }
   if (o.stdout) out.stdout(o.stdout);

@@ -1,7 +1,8 @@
 // What `scan` and `pre-commit` do around the analysis: limit reporting to changed lines or given files, compare
 // with (or write) a baseline, format, and decide the exit code. The analysis itself always covers the whole tree:
 // a write is only judged correctly with its wrappers, helpers and callers in view.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { makeDirs } from '../dirs.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import {
   annotateJson,
@@ -133,7 +134,7 @@ export function finishScan(plan: ScanPlan, full: RunResult, o: RenderOptions): S
     // The baseline records the whole tree, whatever the report is limited to.
     const b = createBaseline(full.findings, full.toolVersion);
     try {
-      mkdirSync(dirname(plan.writeBaseline.abs), { recursive: true });
+      makeDirs(dirname(plan.writeBaseline.abs));
       writeFileSync(plan.writeBaseline.abs, serializeBaseline(b));
     } catch (e) {
       throw new UsageError(`cannot write baseline ${plan.writeBaseline.shown}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
