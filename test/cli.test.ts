@@ -648,6 +648,24 @@ ${wait ? 'await w.done();' : '// no done(): the run failed before saving'}`;
     expect(JSON.parse(r.stdout).findings.length).toBeGreaterThan(0);
   });
 
+  it('keeps the Postgres parser from printing into a report (a statement that exhausts its memory)', () => {
+    // libpg-query's runtime printed "Terminating process due to FATAL error" to stdout, and its memory statistics
+    // to stderr, when a parse ran out of WASM memory; the text is then classified by the scanner.
+    const dir = mkdtempSync(path.join(tmpdir(), 'rlscov-pg-oom-'));
+    cpSync(path.join(REPO, SAMPLE_FORK), dir, { recursive: true });
+    const cols = Array.from({ length: 2000 }, (_, i) => `c${i}`).join(', ');
+    writeFileSync(
+      path.join(dir, 'platform/billing/wide.go'),
+      `package billing\n\nimport "context"\n\nfunc (s *Service) Wide(ctx context.Context, id string) error {\n\t_, err := s.db.ExecContext(ctx, "UPDATE plans SET (${cols}) = ROW(${cols}) WHERE id = $1", id)\n\treturn err\n}\n`,
+    );
+    const r = spawnSync(process.execPath, [BIN, 'scan', '.', '--no-cache', '--format', 'json'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' }, timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(1);
+    const out = JSON.parse(r.stdout) as { sites: Array<{ statements: Array<{ text: string; parser: string }> }> };
+    const wide = out.sites.flatMap((s) => s.statements).find((st) => st.text.includes('c1999'));
+    expect(wide?.parser).toBe('scanner');
+  });
+
   it('loads packages on demand from code compiled out of the code cache (migration globs, --catalog exact)', () => {
     // On Node 20 a function compiled from V8's code cache has lost its script's dynamic-import callback: an import()
     // in the bundle threw on every run after the first (scripts/bundle.mjs compiles them to require).

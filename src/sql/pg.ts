@@ -16,7 +16,18 @@ let loading: Promise<void> | null = null;
 /** Requires libpg-query and instantiates its WASM module, once; a failed load can be retried. */
 export function loadPg(): Promise<void> {
   loading ??= (async () => {
-    const m = createRequire(import.meta.url)('libpg-query') as PgModule;
+    // Its WASM runtime prints with the console functions it finds when the module starts (bound then): a parse
+    // that runs out of WASM memory printed "Terminating process due to FATAL error" to stdout, ahead of a JSON or
+    // SARIF report, and its memory statistics to stderr, before throwing (the text then goes to the scanner). Only
+    // src/cli writes output: the runtime gets functions that drop what it prints.
+    const saved = { log: console.log, error: console.error, warn: console.warn };
+    let m: PgModule;
+    try {
+      console.log = console.error = console.warn = () => {};
+      m = createRequire(import.meta.url)('libpg-query') as PgModule;
+    } finally {
+      Object.assign(console, saved);
+    }
     await m.loadModule();
     pgModule = m;
     ready = true;
