@@ -771,6 +771,26 @@ ${wait ? 'await w.done();' : '// no done(): the run failed before saving'}`;
     r = cli([]);
     expect(parser(r)).toBe('loaded (by interpret)');
     expect(parserOf(check(r), 'AS scoped')).toBe('postgres');
+
+    // The helper's file read again: its own text (a parameter) is never classified while it has callers.
+    writeFileSync(path.join(dir, 'platform/billing/exec.go'), `${readFileSync(path.join(dir, 'platform/billing/exec.go'), 'utf8')}\n// reviewed\n`);
+    r = cli([]);
+    expect(parser(r)).toBe('not loaded');
+    check(r);
+
+    // A text past 16 KB (cached by a digest of it) in one file, then an edit elsewhere.
+    const rows = Array.from({ length: 1500 }, () => "($1, 'm', 1)").join(', ');
+    writeFileSync(
+      path.join(dir, 'platform/billing/bulk.go'),
+      `package billing\n\nimport "context"\n\nfunc (s *Service) Bulk(ctx context.Context, org string) error {\n\t_, err := s.db.ExecContext(ctx, "INSERT INTO usage_events (org_id, metric, quantity) VALUES ${rows}", org)\n\treturn err\n}\n`,
+    );
+    r = cli([]);
+    expect(parser(r)).toBe('loaded (by solve)');
+    expect(parserOf(check(r), "($1, 'm', 1), ($1")).toBe('postgres');
+    writeFileSync(usage, `${readFileSync(usage, 'utf8')}\n// reviewed again\n`);
+    r = cli([]);
+    expect(parser(r)).toBe('not loaded');
+    check(r);
   });
 
   it('stops quietly when the reader of its output goes away (| head)', async () => {

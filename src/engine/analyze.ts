@@ -20,7 +20,7 @@ import { importedPackageKey, Program, type FuncInfo, type PackageInfo } from '..
 import { emptyFacts, Interpreter, type Facts, type RawSite, type SetterLookup } from '../resolve/interpret.js';
 import { declarationsOf, factsFromData, factsToData, isExported, mergeSites, mergeSetters, nameableElsewhere, type FileFactsData } from '../resolve/facts.js';
 import { factKeys, ProgramFacts, type FactKeys, type FactsPart } from '../resolve/program-facts.js';
-import { Solver, satisfies, type WriteNeed } from '../resolve/solve.js';
+import { paramRefs, Solver, satisfies, type WriteNeed } from '../resolve/solve.js';
 import { DEFAULT_ADMIN_OPENERS, DEFAULT_WRAPPERS, isHandleType } from '../resolve/drivers.js';
 import type { AnalyzeOptions } from './options.js';
 import { runRules } from './run-rules.js';
@@ -213,21 +213,28 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   const sourceOf = new Map(sources.map((s) => [s.rel, s]));
   const problemsBefore = fileErrors.length;
   const interpretation = (): ReturnType<typeof interpretAll> => interpretAll(program, adminOpeners, fileErrors, cache ? { cache, sourceOf } : null, needSqlParser);
-  let { facts, fromCache: factsFromCache, newSites } = await interpretation();
+  let { facts, fromCache: factsFromCache, newSites, reinterpreted } = await interpretation();
   stage.mark('solve');
   const needs = makeNeeds(catalog);
   // A site interpreted in this run with a text no earlier run classified: load the parser first, not solve twice.
-  const unclassified = (s: RawSite): boolean => s.kind === 'sql' && s.sql.some((v) => v.t === 'str' && !sqlClassifiedWithoutParser({ parts: v.parts.map((p) => (typeof p === 'string' ? p : { hole: p.hole })) }));
+  // The texts of an SQL helper (a text made of its own parameters, and callers) are its callers' (Solver.instantiate).
+  const unclassified = (s: RawSite): boolean =>
+    s.kind === 'sql' &&
+    !(paramRefs(s.sql, s.owner).length > 0 && facts.callsTo(s.owner).length > 0) &&
+    s.sql.some((v) => v.t === 'str' && !sqlClassifiedWithoutParser({ parts: v.parts.map((p) => (typeof p === 'string' ? p : { hole: p.hole })) }));
   if (!sqlParserLoaded() && newSites.some(unclassified)) await needSqlParser('solve');
   let needed = sqlParserNeeded();
   let solver = new Solver(program, facts, { wrappers, defaultSetting, needs });
   let solved = solver.solve();
   if (sqlParserNeeded() > needed) {
-    // A text met while solving (a combination of texts across calls, or a file interpreted again in pass 2) was
-    // classified by the scanner alone: interpreted and solved again, with the parser, from what the cache holds.
+    // A text met while solving (a caller's text given to an SQL helper, or a text of a file interpreted again in
+    // pass 2) was classified by the scanner alone: solved again with the parser; interpreted again first (from what
+    // the cache holds) when pass 2 interpreted a file, whose facts may hold such a classification.
     await needSqlParser('solve, then solved again');
-    fileErrors.length = problemsBefore;
-    ({ facts, fromCache: factsFromCache, newSites } = await interpretation());
+    if (reinterpreted() > 0) {
+      fileErrors.length = problemsBefore;
+      ({ facts, fromCache: factsFromCache, newSites, reinterpreted } = await interpretation());
+    }
     needed = sqlParserNeeded();
     solver = new Solver(program, facts, { wrappers, defaultSetting, needs });
     solved = solver.solve();
@@ -799,7 +806,7 @@ async function interpretAll(
   cached: { cache: FactsCache; sourceOf: ReadonlyMap<string, SourceFile> } | null,
   /** Loads the Postgres parser: a file or initialiser that met a text it would have parsed is interpreted again. */
   needSqlParser: (step: string) => Promise<void>,
-): Promise<{ facts: ProgramFacts; fromCache: number; newSites: RawSite[] }> {
+): Promise<{ facts: ProgramFacts; fromCache: number; newSites: RawSite[]; reinterpreted: () => number }> {
   const byFile = new Map<FileIR, FuncInfo[]>();
   for (const fn of program.funcs.values()) {
     const l = byFile.get(fn.file);
@@ -892,6 +899,11 @@ async function interpretAll(
   // (its entry removed meanwhile) is interpreted again with them, which gives the same facts (it was chosen
   // because the summaries it looked up answer as they did then).
   let finalSetters = new Map<string, Map<number, string[]>>();
+  /**
+   * Files pass 2 interpreted again (their cached data unreadable): counted, as their facts may hold an SQL text
+   * classified before the parser was loaded.
+   */
+  let reinterpretations = 0;
 
   const variants = new Map<FileIR, FileVariant[]>();
   const interpreted = new Set<FileIR>();
@@ -932,6 +944,7 @@ async function interpretAll(
           const b = body();
           if (b) return factsFromData({ ...b, sites: v.sites, setters: v.setters }, file, pkg);
           const again = interpretFile(fns, finalSetters);
+          reinterpretations++;
           // Pass 2 runs before the result is made: what interpreting it again met is reported with the rest.
           problems.push(...again.failed);
           return again.facts;
@@ -1067,7 +1080,7 @@ async function interpretAll(
   }
   problems.push(...roundProblems);
   if (cached && (digests.size > digestsKnown || holding.size > holdingKnown)) cached.cache.writeSide('digests', { decls: programDecls, digests: [...digests], holding: [...holding] } satisfies StoredDigests);
-  return { facts: new ProgramFacts(merged.sites, parts), fromCache: cached ? byFile.size - interpreted.size : 0, newSites };
+  return { facts: new ProgramFacts(merged.sites, parts), fromCache: cached ? byFile.size - interpreted.size : 0, newSites, reinterpreted: () => reinterpretations };
 }
 
 /** The digests of lookups into other packages (interpretAll), valid for the program declarations hashed in `decls`. */

@@ -657,7 +657,8 @@ function recvText(t: Template, c: RawCall): string {
   return `${t.receiver} (inside ${c.calleeText})`;
 }
 
-function paramRefs(sql: Val[], owner: string): number[] {
+/** The parameters of `owner` its SQL texts are made of: with callers, an SQL helper, whose callers give the text. */
+export function paramRefs(sql: Val[], owner: string): number[] {
   const out = new Set<number>();
   for (const v of sql) if (v.t === 'str') for (const p of v.parts) if (typeof p !== 'string' && p.param && p.param.fn === owner) out.add(p.param.i);
   return [...out];

@@ -8,6 +8,7 @@
 // to the scanner. Nothing here throws.
 
 import type { SqlStatement, SqlText, TableRef, WriteVerb } from '../model.js';
+import { createHash } from 'node:crypto';
 import { normalizeFunctionName, normalizeTableName } from './names.js';
 import { loadPg, pg, pgReady } from './pg.js';
 import {
@@ -55,7 +56,7 @@ export function sqlClassifiedWithoutParser(text: SqlText): boolean {
   if (pgReady()) return true;
   try {
     const c = buildCanonical(text);
-    return (c.text.length <= CACHE_MAX_KEY_CHARS && cache.has(c.text)) || scannerOnly(c, tokenize(c.text));
+    return cache.has(cacheKey(c)) || scannerOnly(c, tokenize(c.text));
   } catch {
     return true; // classifySql's fall-back (the scanner) answers it either way
   }
@@ -70,6 +71,15 @@ const MAX_HOLES = 1000;
 const MAX_STATEMENTS_RETRIED = 200;
 const CACHE_MAX_ENTRIES = 10_000;
 const CACHE_MAX_KEY_CHARS = 16_384;
+
+/**
+ * A text's key in the cache: itself, or past 16 KB a SHA-256 digest of it (so that a long text is classified once,
+ * not by every run: before the parser is loaded, a text missing from the cache makes the run solve twice).
+ */
+function cacheKey(c: CanonicalText): string {
+  return c.text.length <= CACHE_MAX_KEY_CHARS ? c.text : `#sha256:${createHash('sha256').update(c.text).digest('base64')}`;
+}
+/** Canonical text (cacheKey) -> statements, least recently used first. */
 const cache = new Map<string, SqlStatement[]>();
 
 /**
@@ -77,27 +87,25 @@ const cache = new Map<string, SqlStatement[]>();
  * resolved (for texts over 1 MB or with over 1,000 holes, only the tolerant scanner). Before that, a text classified
  * earlier (in this process or, through seedSqlClassifications, an earlier run) gets its cached classification, and any
  * other the scanner's, counted by sqlParserNeeded and never cached. Results are cached by text (holes numbered in
- * order), and every call returns fresh objects. Never throws.
+ * order; past 16 KB by a digest of it), and every call returns fresh objects. Never throws.
  */
 export function classifySql(text: SqlText): SqlStatement[] {
   try {
     const c = buildCanonical(text);
-    const keyed = c.text.length <= CACHE_MAX_KEY_CHARS;
-    if (keyed) {
-      const hit = cache.get(c.text);
-      if (hit) {
-        cache.delete(c.text);
-        cache.set(c.text, hit);
-        return cloneStatements(hit);
-      }
+    const key = cacheKey(c);
+    const hit = cache.get(key);
+    if (hit) {
+      cache.delete(key);
+      cache.set(key, hit);
+      return cloneStatements(hit);
     }
     const result = classifyCanonical(c);
-    if (keyed && pgReady()) {
+    if (pgReady()) {
       if (cache.size >= CACHE_MAX_ENTRIES) {
         const oldest = cache.keys().next();
         if (!oldest.done) cache.delete(oldest.value);
       }
-      cache.set(c.text, result);
+      cache.set(key, result);
       added++;
     }
     return cloneStatements(result);
