@@ -222,8 +222,9 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
     s.kind === 'sql' &&
     !(paramRefs(s.sql, s.owner).length > 0 && facts.callsTo(s.owner).length > 0) &&
     s.sql.some((v) => v.t === 'str' && !sqlClassifiedWithoutParser({ parts: v.parts.map((p) => (typeof p === 'string' ? p : { hole: p.hole })) }));
-  if (!sqlParserLoaded() && newSites.some(unclassified)) await needSqlParser('solve');
+  // Counted from before the check: the callers it asks for can make pass 2 interpret a file.
   let needed = sqlParserNeeded();
+  if (!sqlParserLoaded() && newSites.some(unclassified)) await needSqlParser('solve');
   let solver = new Solver(program, facts, { wrappers, defaultSetting, needs });
   let solved = solver.solve();
   if (sqlParserNeeded() > needed) {
