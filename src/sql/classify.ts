@@ -79,6 +79,7 @@ const CACHE_MAX_KEY_CHARS = 16_384;
 function cacheKey(c: CanonicalText): string {
   return c.text.length <= CACHE_MAX_KEY_CHARS ? c.text : `#sha256:${createHash('sha256').update(c.text).digest('base64')}`;
 }
+
 /** Canonical text (cacheKey) -> statements, least recently used first. */
 const cache = new Map<string, SqlStatement[]>();
 
