@@ -14,6 +14,8 @@
 //   - pre-commit:  `rlscov pre-commit FILE` (or `scan --only-files FILE`) after a comment line was appended to FILE,
 //                  with the cache;
 //   - pre-commit-api: the same after an exported function was appended (a declaration change);
+//   - pre-commit-config: the comment edit again, with `--config` naming a config file (outside the tree) that
+//                  changes nothing: what reading a config costs every run of a repository that has one;
 //   - plain:       the reference configuration: no cache, no worker threads, no prefilter (whichever of these the
 //                  CLI knows), run once.
 // It reports wall time, user+sys CPU time and peak RSS of the child (GNU time when present), files/s and MB/s over
@@ -66,7 +68,7 @@ Trees: the synthetic forks (--sizes) plus every DIR given and every path in RLSC
   --timeout S         kill a run after S seconds (default 900)
   --seed S            generator seed (default 1)
   --skip LIST         measurements to leave out: startup,walk,ast-grep,cold,first,warm,warm-engine,pre-commit,
-                      pre-commit-api,plain
+                      pre-commit-api,pre-commit-config,plain
   --ast-grep-threads N  pass -j N to ast-grep (default: its own choice)
   --rlscov PATH       the rlscov entry point to time (default dist/src/cli/bin.cjs of this checkout)
   --synth-dir DIR     generate the synthetic forks here and keep them (reused when already generated)
@@ -394,8 +396,8 @@ function detectCaps(bin: string): Caps {
 // ---------------------------------------------------------------------------------------------------------------
 // One tree.
 
-type Mode = 'walk' | 'ast-grep' | 'cold' | 'first' | 'warm' | 'warm-engine' | 'pre-commit' | 'pre-commit-api' | 'plain';
-const MODES: Mode[] = ['walk', 'ast-grep', 'cold', 'first', 'warm', 'warm-engine', 'pre-commit', 'pre-commit-api', 'plain'];
+type Mode = 'walk' | 'ast-grep' | 'cold' | 'first' | 'warm' | 'warm-engine' | 'pre-commit' | 'pre-commit-api' | 'pre-commit-config' | 'plain';
+const MODES: Mode[] = ['walk', 'ast-grep', 'cold', 'first', 'warm', 'warm-engine', 'pre-commit', 'pre-commit-api', 'pre-commit-config', 'plain'];
 const MODE_LABEL: Record<Mode, string> = {
   walk: 'go/parser walk (baseline)',
   'ast-grep': 'ast-grep, one rule',
@@ -405,6 +407,7 @@ const MODE_LABEL: Record<Mode, string> = {
   'warm-engine': 'rlscov warm, replay records removed',
   'pre-commit': 'rlscov pre-commit (1 file changed, cache)',
   'pre-commit-api': 'rlscov pre-commit, exported function added',
+  'pre-commit-config': 'rlscov pre-commit, with a config file',
   plain: 'rlscov plain (no cache/workers/prefilter)',
 };
 
@@ -537,7 +540,7 @@ async function benchTree(ctx: Ctx, path: string, name: string, synthetic: number
 
   // 1. Plain reference run (single-threaded, uncached, unfiltered).
   const plainSame = plainArgs.join('\0') === coldArgs.join('\0');
-  if (want('plain') || want('cold') || want('warm') || want('warm-engine') || want('pre-commit') || want('pre-commit-api') || want('first')) {
+  if (want('plain') || want('cold') || want('warm') || want('warm-engine') || want('pre-commit') || want('pre-commit-api') || want('pre-commit-config') || want('first')) {
     for (let i = 0; i < Math.max(1, o.plainRuns); i++) {
       clearCache();
       const f = await runScan('plain', plainArgs, plainEnv);
@@ -598,7 +601,7 @@ async function benchTree(ctx: Ctx, path: string, name: string, synthetic: number
   const cacheWritten = (): boolean => (existsSync(cacheDir) && readdirSync(cacheDir).length > 0) || existsSync(join(path, '.rlscov-cache'));
   const warmArgs = scanArgs(cacheArgs);
   let primed = false;
-  if (want('first') || want('warm') || want('warm-engine') || want('pre-commit') || want('pre-commit-api')) {
+  if (want('first') || want('warm') || want('warm-engine') || want('pre-commit') || want('pre-commit-api') || want('pre-commit-config')) {
     clearCache();
     const f = await runScan('first', warmArgs, env);
     if (f) {
@@ -628,13 +631,18 @@ async function benchTree(ctx: Ctx, path: string, name: string, synthetic: number
   //    - pre-commit: a comment line (the file is parsed and interpreted again, the rest comes from the cache);
   //    - pre-commit-api: an exported function (a declaration other packages can name: every file is interpreted
   //      again, from cached IR).
-  const edits: Array<[Mode, (n: number) => string]> = [
-    ['pre-commit', (n) => `\n// rlscov bench: edit ${n}\n`],
-    ['pre-commit-api', (n) => `\nfunc RlscovBenchEdit${n}() {}\n`],
+  //    - pre-commit-config: the comment again, with a config file that changes nothing (YAML read and validated).
+  const configFile = join(outDir, 'rlscov.yml');
+  writeFileSync(configFile, '# rlscov bench: a config that changes nothing, read by every run\ntests: false\nexclude: []\n');
+  const edits: Array<[Mode, (n: number) => string, string[]]> = [
+    ['pre-commit', (n) => `\n// rlscov bench: edit ${n}\n`, []],
+    ['pre-commit-api', (n) => `\nfunc RlscovBenchEdit${n}() {}\n`, []],
+    ['pre-commit-config', (n) => `\n// rlscov bench: edit ${n} (config)\n`, ['--config', configFile]],
   ];
-  const preCommitFile = primed && caps.preCommit && (want('pre-commit') || want('pre-commit-api')) ? pickPreCommitFile(path, reference, siteFiles) : null;
-  if (primed && caps.preCommit && (want('pre-commit') || want('pre-commit-api')) && !preCommitFile) t.notes.push('pre-commit: no Go file found to change');
-  for (const [mode, edit] of edits) {
+  const preCommitModes = edits.map(([m]) => m);
+  const preCommitFile = primed && caps.preCommit && preCommitModes.some(want) ? pickPreCommitFile(path, reference, siteFiles) : null;
+  if (primed && caps.preCommit && preCommitModes.some(want) && !preCommitFile) t.notes.push('pre-commit: no Go file found to change');
+  for (const [mode, edit, extra] of edits) {
     if (!preCommitFile || !want(mode)) continue;
     const file = preCommitFile;
     t.preCommitFile = file;
@@ -647,8 +655,8 @@ async function benchTree(ctx: Ctx, path: string, name: string, synthetic: number
         writeFileSync(abs, original);
         appendFileSync(abs, edit(++n));
         const args = caps.preCommit === 'pre-commit'
-          ? [o.rlscov, 'pre-commit', file, '--format', 'text', ...cacheArgs]
-          : [o.rlscov, 'scan', '.', '--format', 'text', '--only-files', file, ...cacheArgs];
+          ? [o.rlscov, 'pre-commit', file, '--format', 'text', ...cacheArgs, ...extra]
+          : [o.rlscov, 'scan', '.', '--format', 'text', '--only-files', file, ...cacheArgs, ...extra];
         const outFile = join(outDir, `${mode}.txt`);
         const s = await measure(process.execPath, args, { cwd: path, env, stdoutFile: outFile, timeout: o.timeout });
         add(mode, s);
@@ -738,7 +746,7 @@ function targets(t: TreeResult): string[] {
   if (base && warm) out.push(`warm ≤ 0.5× go/parser: ${ratio(warm / base)} — ${mark(warm / base <= 0.5)}`);
   if (warm && t.files !== null && t.files <= 3500) out.push(`warm < 0.3 s (${int(t.files)} files): ${sec(warm)} s — ${mark(warm < 0.3)}`);
   if (pre) out.push(`pre-commit < 0.3 s: ${sec(pre)} s — ${mark(pre < 0.3)}`);
-  const rss = Math.max(...(['cold', 'first', 'warm', 'warm-engine', 'pre-commit', 'pre-commit-api'] as Mode[]).map((m) => t.stats[m]?.rssMB ?? 0));
+  const rss = Math.max(...(['cold', 'first', 'warm', 'warm-engine', 'pre-commit', 'pre-commit-api', 'pre-commit-config'] as Mode[]).map((m) => t.stats[m]?.rssMB ?? 0));
   if (rss) out.push(`peak RSS < 300 MB (optimised runs): ${mb(rss)} MB — ${mark(rss < 300)}`);
   return out;
 }
@@ -804,7 +812,7 @@ function report(o: Options, caps: Caps, trees: TreeResult[], machine: Record<str
     lines.push(treeTable(t), '');
     const tg = targets(t);
     if (tg.length) lines.push('Targets (issue 5): ' + tg.join('; ') + '.', '');
-    if (t.preCommitFile) lines.push(`Pre-commit file: \`${t.preCommitFile}\` (a comment line, or for pre-commit-api an exported function, appended before each run; restored after).`, '');
+    if (t.preCommitFile) lines.push(`Pre-commit file: \`${t.preCommitFile}\` (a comment line, or for pre-commit-api an exported function, appended before each run; restored after; pre-commit-config adds \`--config\` with a config file that changes nothing).`, '');
     lines.push(t.mismatches.length ? `**Findings check FAILED** (${t.mismatches.length} run(s) differ from the reference):\n\n\`\`\`\n${t.mismatches.join('\n')}\n\`\`\`` : `Findings check: every rlscov run gave the same ${t.findings ?? '?'} findings as the reference run.`, '');
     for (const n of t.notes) lines.push(`- note: ${n}`);
     if (t.notes.length) lines.push('');
