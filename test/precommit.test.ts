@@ -139,6 +139,9 @@ describe('pre-commit hook (real pre-commit, installed from a clone of this repos
       'store/store.go': STORE_GO,
       'legacy/legacy.go': LEGACY_GO,
       '.pre-commit-config.yaml': `repos:\n  - repo: ${hookRepo}\n    rev: ${rev}\n    hooks:\n      - id: rlscov\n`,
+      // A config, as `rlscov init` writes one: the installed package validates it with the schema compiled at build
+      // time, and loads fast-glob for the migrations glob on the second run too (compiled from the code cache).
+      '.rlscov.yml': 'migrations:\n  - "migrations/*.sql"\n',
     });
     must(app, 'git', ['init', '-q']);
     must(app, 'git', ['add', '-A']);
