@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FactsCache } from '../src/cache/cache.js';
-import { makeDirs } from '../src/dirs.js';
+import { makeDirs } from '../src/files.js';
 import { UNLOADED_BODY } from '../src/go/ir.js';
 import { lowerGoFile } from '../src/go/lower.js';
 import { emptyFacts, Interpreter } from '../src/resolve/interpret.js';

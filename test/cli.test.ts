@@ -640,7 +640,7 @@ ${wait ? 'await w.done();' : '// no done(): the run failed before saving'}`;
 
   it('runs without a cache where its directory cannot be made, never hanging (a cache directory under /proc)', () => {
     // mkdirSync(dir, { recursive: true }) loops forever on Node 20 when mkdir answers ENOENT under an existing parent
-    // (src/dirs.ts): the run hung at 100% CPU.
+    // (src/files.ts): the run hung at 100% CPU.
     const r = spawnSync(process.execPath, [BIN, 'scan', SAMPLE_FORK, '--format', 'json', '--cache-dir', '/proc/rlscov-test/cache'], { cwd: REPO, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' }, timeout: 30_000 });
     expect(r.signal).toBeNull();
     expect(r.status).toBe(1);

@@ -12,7 +12,7 @@ import { deserialize, serialize } from 'node:v8';
 import { UNLOADED_BODY, type FileIR, type FuncDeclIR } from '../go/ir.js';
 import type { RunResult } from '../model.js';
 import { TOOL_VERSION } from '../version.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../files.js';
 import { EntryWriter } from './writer.js';
 
 /** Bump when the IR or the analysis changes shape, so old caches are not read. */

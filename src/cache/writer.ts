@@ -4,7 +4,7 @@
 // SYNC_WRITES entries of a run are written in place (a pre-commit run writes a handful; a worker costs ~30 ms to
 // start). Writes of the same file land in the order they were asked for. A write that fails only costs speed.
 import { Worker } from 'node:worker_threads';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../files.js';
 
 const SYNC_WRITES = 64;
 

@@ -24,8 +24,8 @@
 //   on every later cold run.
 
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { makeDirs } from '../dirs.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../files.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
@@ -130,17 +130,6 @@ function readStored(file: string, key: string): Stored | null {
   }
 }
 
-function writeAtomic(file: string, data: string | Uint8Array): void {
-  try {
-    makeDirs(dirname(file));
-    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-    writeFileSync(tmp, data);
-    renameSync(tmp, file);
-  } catch {
-    // a read-only cache directory only costs speed
-  }
-}
-
 function errorText(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
   return m.split('\n')[0]!.slice(0, 300);
@@ -238,7 +227,7 @@ async function startPglite(files: { text: string }[], cacheDir: string | null): 
   if (template) {
     try {
       const blob = await db.dumpDataDir('gzip');
-      writeAtomic(template, new Uint8Array(await blob.arrayBuffer()));
+      writeFileAtomic(template, new Uint8Array(await blob.arrayBuffer()));
     } catch {
       // no template: later cold runs initialise afresh
     }
@@ -544,7 +533,7 @@ export async function buildExactCatalog(files: { path: string; text: string }[],
   catalog = { ...catalog, drift: agreement };
   if (cacheFile && cacheable && opts.reuseResults !== false) {
     const stored: Stored = { format: CACHE_FORMAT, key, catalog, static: stat, agreement, failures };
-    writeAtomic(cacheFile, JSON.stringify(stored));
+    writeFileAtomic(cacheFile, JSON.stringify(stored));
   }
   return { catalog, static: stat, agreement, failures, cached: false, timings: { totalMs: performance.now() - t0, startMs, applyMs } };
 }

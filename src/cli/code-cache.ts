@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { constants, Script } from 'node:vm';
-import { writeFileAtomic } from '../cache/atomic.js';
+import { writeFileAtomic } from '../files.js';
 import { hashText } from '../cache/cache.js';
 import { TOOL_VERSION } from '../version.js';
 

@@ -1,7 +1,7 @@
 // The command line. `main` takes argv and injected streams and returns the exit code; only run.ts touches
 // `process`. Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage/config/input errors.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { makeDirs } from '../dirs.js';
+import { makeDirs } from '../files.js';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { analyze, asWholeRunHit } from '../engine/analyze.js';

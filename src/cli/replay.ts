@@ -18,8 +18,7 @@
 import * as fs from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../cache/atomic.js';
-import { makeDirs } from '../dirs.js';
+import { makeDirs, writeFileAtomic } from '../files.js';
 import { CACHE_FORMAT, defaultCacheDir, hashText } from '../cache/cache.js';
 import { stampTimes, stampTrusted, statStamp as stampOf, type GlobFs, type Host } from '../host.js';
 import { TOOL_VERSION } from '../version.js';

@@ -2,7 +2,7 @@
 // with (or write) a baseline, format, and decide the exit code. The analysis itself always covers the whole tree:
 // a write is only judged correctly with its wrappers, helpers and callers in view.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { makeDirs } from '../dirs.js';
+import { makeDirs } from '../files.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import {
   annotateJson,
