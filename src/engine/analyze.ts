@@ -905,6 +905,14 @@ async function interpretAll(
    * classified before the parser was loaded.
    */
   let reinterpretations = 0;
+  /** Runs `interpret` again, with the Postgres parser loaded, when it met a text it would have parsed. */
+  const withSqlParser = async <T>(interpret: () => T): Promise<T> => {
+    const needed = sqlParserNeeded();
+    const first = interpret();
+    if (sqlParserNeeded() === needed) return first;
+    await needSqlParser('interpret');
+    return interpret();
+  };
 
   const variants = new Map<FileIR, FileVariant[]>();
   const interpreted = new Set<FileIR>();
@@ -1006,15 +1014,12 @@ async function interpretAll(
       const vs = variantsOf(file, fns);
       let v = vs.find((x) => x.queried.every(([id, a]) => answer(id) === a));
       if (!v) {
-        let queried = new Map<string, string>();
-        // What the file looks up in other packages, recorded only for the cache (a key of its cached facts). The
-        // observer is called on every lookup: packages are collected as objects, their names made once at the end.
-        let depPackages = new Set<PackageInfo>();
-        let deps = new Set<string>();
-        const interpretNew = (): { facts: Facts; failed: FileProblem[] } => {
-          queried = new Map();
-          depPackages = new Set();
-          deps = new Set();
+        const { result, queried, deps } = await withSqlParser(() => {
+          const queried = new Map<string, string>();
+          // What the file looks up in other packages, recorded only for the cache (a key of its cached facts). The
+          // observer is called on every lookup: packages are collected as objects, their names made once at the end.
+          const depPackages = new Set<PackageInfo>();
+          const deps = new Set<string>();
           if (cached) {
             program.observer = {
               imported: (path, p) => {
@@ -1028,19 +1033,15 @@ async function interpretAll(
               implementations: (m) => deps.add(`m:${m}`),
             };
           }
+          let result: { facts: Facts; failed: FileProblem[] };
           try {
-            return interpretFile(fns, { get: (id) => (queried.set(id, answer(id)), current.get(id)) });
+            result = interpretFile(fns, { get: (id) => (queried.set(id, answer(id)), current.get(id)) });
           } finally {
             program.observer = null;
           }
-        };
-        const needed = sqlParserNeeded();
-        let result = interpretNew();
-        if (sqlParserNeeded() > needed) {
-          await needSqlParser('interpret');
-          result = interpretNew();
-        }
-        for (const p of depPackages) deps.add(`p:${p.key}`);
+          for (const p of depPackages) deps.add(`p:${p.key}`);
+          return { result, queried, deps };
+        });
         const local = result.facts;
         const looked: Deps = [...deps].sort().map((dep) => [dep, digestOf(dep)]);
         // Found now under these declarations: they hold.
@@ -1058,18 +1059,12 @@ async function interpretAll(
       parts.push(v.part);
       roundProblems.push(...v.problems);
     }
-    const initialise = (): Facts => {
-      const inits = emptyFacts();
-      const interp = new Interpreter(program, inits, { adminOpeners }, current);
+    const inits = await withSqlParser(() => {
+      const facts = emptyFacts();
+      const interp = new Interpreter(program, facts, { adminOpeners }, current);
       for (const pkg of program.packages.values()) for (const name of pkg.vars.keys()) interp.runVarInit(pkg, name);
-      return inits;
-    };
-    const needed = sqlParserNeeded();
-    let inits = initialise();
-    if (sqlParserNeeded() > needed) {
-      await needSqlParser('interpret');
-      inits = initialise();
-    }
+      return facts;
+    });
     mergeSites(merged, inits.sites);
     newSites.push(...inits.sites);
     mergeSetters(merged, inits.setters);
