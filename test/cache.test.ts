@@ -1,10 +1,12 @@
 // The persistent cache: an unchanged tree reuses the last result without parsing; an edit re-parses exactly the
 // edited file and changes exactly the findings it should; config and migrations are part of the key; a corrupt
 // cache is ignored.
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type * as Fs from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { MIGRATION } from './helpers/cli.js';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FactsCache } from '../src/cache/cache.js';
 import { makeDirs } from '../src/files.js';
@@ -59,8 +61,39 @@ async function withGetFacts<T>(patched: (cache: FactsCache, key: string, getFact
   }
 }
 
+/** Removes the packs of first lines (pack.ts): the next run reads each entry's first line from the entry. */
+function dropPack(cacheDir: string): void {
+  const packs = readdirSync(cacheDir).filter((n) => n.startsWith('pack-'));
+  expect(packs.map((n) => n.split('-')[1]).sort()).toEqual(['facts', 'ir']);
+  for (const n of packs) rmSync(join(cacheDir, n));
+}
+
+/**
+ * `run`, counting the files under `dir` it opens: node:fs's openSync is wrapped meanwhile (the cache's named
+ * import of it follows, see syncBuiltinESMExports).
+ */
+async function countingOpens<T>(dir: string, run: () => Promise<T>): Promise<{ result: T; opened: number }> {
+  // The module object, whose properties the named exports follow (not the ESM namespace, which is read-only).
+  const fs = createRequire(import.meta.url)('node:fs') as typeof Fs;
+  const original = fs.openSync;
+  let opened = 0;
+  fs.openSync = ((path: Fs.PathLike, ...rest: [Fs.OpenMode?, Fs.Mode?]) => {
+    if (String(path).startsWith(dir)) opened++;
+    return original(path, ...rest);
+  }) as typeof fs.openSync;
+  syncBuiltinESMExports();
+  try {
+    return { result: await run(), opened };
+  } finally {
+    fs.openSync = original;
+    syncBuiltinESMExports();
+  }
+}
+
 /** Rewrites the lines (head, lookups, bodies) of every cached facts entry; returns how many were rewritten. */
 function rewriteFactsEntries(cacheDir: string, rewrite: (lines: string[]) => string[]): number {
+  // Read as they are now, not as the pack's lines of the writes before say.
+  dropPack(cacheDir);
   const [facts] = readdirSync(cacheDir).filter((n) => n.startsWith('facts-'));
   let changed = 0;
   for (const n of readdirSync(join(cacheDir, facts!))) {
@@ -129,6 +162,69 @@ describe('persistent cache', () => {
     expect(() => hit.deps()).toThrow(/replaced/);
     // Read again from the top, the entry as it is now.
     expect(reader.getFacts('k')!.body()).toEqual([{ calls: [['other']] }]);
+  });
+
+  it("reads the entries' first lines from the pack, and an entry written again since from the entry", async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'rlscov-cache-dir-'));
+    const ir = lowerGoFile({ path: 'a/a.go', pkgKey: 'example.com/a', source: 'package a\n\nfunc F(x int) int {\n\treturn x + 1\n}\n' });
+    const writer = new FactsCache(cacheDir, '/some/root');
+    writer.set('ir', ir, 'decl');
+    writer.setFacts('k', { variants: [{ dh: 'x' }] }, [[['p:a', '1']]], [{ calls: [['first']] }]);
+    await writer.save();
+    const entries = join(cacheDir, readdirSync(cacheDir).find((n) => n.startsWith('facts-'))!);
+    const reader = new FactsCache(cacheDir, '/some/root');
+    const heads = await countingOpens(entries, async () => [reader.get('ir'), reader.getFacts('k')] as const);
+    expect(heads.opened).toBe(0);
+    expect(heads.result[0]!.funcs.map((f) => f.name)).toEqual(['F']);
+    const hit = heads.result[1]!;
+    expect(hit.head).toEqual({ variants: [{ dh: 'x' }] });
+    expect((await countingOpens(entries, async () => hit.body())).result).toEqual([{ calls: [['first']] }]);
+    reader.loadBodies(heads.result[0]!);
+    expect(heads.result[0]!.funcs.map((f) => f.body)).toEqual(ir.funcs.map((f) => f.body));
+
+    // The facts entry written again by a run whose pack this is not (same first line, other facts).
+    const other = new FactsCache(join(cacheDir, 'elsewhere'), '/some/root');
+    other.setFacts('k', { variants: [{ dh: 'x' }] }, [[['p:a', '1']]], [{ calls: [['other']] }]);
+    await other.save();
+    renameSync(join(cacheDir, 'elsewhere', basename(entries), 'k.json'), join(entries, 'k.json'));
+    const stale = new FactsCache(cacheDir, '/some/root');
+    // The pack's line is of the write before: its facts are not read from the new write.
+    expect(() => stale.getFacts('k')!.body()).toThrow(/replaced/);
+    expect(stale.getFacts('k')!.body()).toEqual([{ calls: [['other']] }]);
+    await stale.save();
+    // The pack written again holds the entry's line as it is now.
+    const after = new FactsCache(cacheDir, '/some/root');
+    const again = await countingOpens(entries, async () => after.getFacts('k')!);
+    expect(again.opened).toBe(0);
+    expect(again.result.body()).toEqual([{ calls: [['other']] }]);
+
+    // A pack cut short is no pack: the lines are read from the entries, and the next pack is whole.
+    const pack = join(cacheDir, readdirSync(cacheDir).find((n) => n.startsWith('pack-facts-'))!);
+    writeFileSync(pack, readFileSync(pack).subarray(0, 40));
+    const cut = new FactsCache(cacheDir, '/some/root');
+    const fromEntries = await countingOpens(entries, async () => cut.getFacts('k')!.body());
+    expect(fromEntries.result).toEqual([{ calls: [['other']] }]);
+    expect(fromEntries.opened).toBe(2);
+    await cut.save();
+    const whole = new FactsCache(cacheDir, '/some/root');
+    expect((await countingOpens(entries, async () => whole.getFacts('k'))).opened).toBe(0);
+  });
+
+  it("reads every cached first line of a run after an edit from the pack, with the same findings", async () => {
+    const { dir, cacheDir, run } = setup();
+    await run();
+    const entries = join(cacheDir, readdirSync(cacheDir).find((n) => n.startsWith('facts-'))!);
+    const packed = await countingOpens(entries, () => touchMigrationAndRun(dir, run));
+    const cache = packed.result.summary.cache!;
+    expect(cache.filesFromCache).toBeGreaterThan(1);
+    dropPack(cacheDir);
+    const unpacked = await countingOpens(entries, () => touchMigrationAndRun(dir, run));
+    // The same entries read past their first line; without the pack, each entry is opened for its first line too.
+    expect(unpacked.result.summary.cache).toEqual(cache);
+    expect(unpacked.opened - packed.opened).toBe(cache.filesFromCache + cache.factsFromCache);
+    const plain = await analyze({ paths: ['.'], cwd: dir, cache: false });
+    expect(packed.result.findings).toEqual(plain.findings);
+    expect(unpacked.result.findings).toEqual(plain.findings);
   });
 
   it('reads back the three lines of a facts entry, each on its own, whatever their length', async () => {
@@ -505,7 +601,17 @@ func WriteInvoice(ctx context.Context, db *sql.DB) error {
       cut++;
     }
     expect(cut).toBe(first.summary.filesParsed);
-    for (const n of readdirSync(cacheDir)) if (n.startsWith('run-')) writeFileSync(join(cacheDir, n), 'not a cache');
+    const dropRun = (): void => {
+      for (const n of readdirSync(cacheDir)) if (n.startsWith('run-')) writeFileSync(join(cacheDir, n), 'not a cache');
+    };
+    dropRun();
+    // The pack holds the first lines of the whole writes: a run that needs no function body reads none of them.
+    const packed = await run();
+    expect(packed.summary.filesParsed).toBe(0);
+    expect(packed.findings).toEqual(first.findings);
+    // Read from the entries themselves (no pack), the truncated ones are misses.
+    dropPack(cacheDir);
+    dropRun();
     const second = await run();
     expect(second.summary.filesParsed).toBe(first.summary.filesParsed);
     expect(second.findings).toEqual(first.findings);

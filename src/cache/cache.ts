@@ -2,10 +2,11 @@
 // the file's pass-1 facts, keyed by that and the program's declarations), under the tool version (one small file
 // each, so an edit rewrites few entries); plus the last whole-run result keyed by every input, so an unchanged
 // tree answers without parsing or analysing anything, and small side tables per root (the file index, SQL
-// classifications, the folded catalog, the last widening). Under the user cache directory (or --cache-dir),
-// written atomically; a corrupt or foreign entry is ignored, never fatal.
+// classifications, the folded catalog, the last widening), and a pack of the first lines of the entries the last
+// run used (read with one call: see Pack). Under the user cache directory (or --cache-dir), written atomically; a
+// corrupt or foreign entry is ignored, never fatal.
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
@@ -13,6 +14,8 @@ import { UNLOADED_BODY, type FileIR, type FuncDeclIR } from '../go/ir.js';
 import type { RunResult } from '../model.js';
 import { TOOL_VERSION } from '../version.js';
 import { writeFileAtomic } from '../files.js';
+import { readFrom, readLine } from './entry.js';
+import { HeadPack } from './pack.js';
 import { EntryWriter } from './writer.js';
 
 /** Bump when the IR or the analysis changes shape, so old caches are not read. */
@@ -71,11 +74,21 @@ export class FactsCache {
   private readonly sideDir: string;
   private readonly id: string;
 
+  /** The first lines of the IR entries and of the facts entries the last run used, one file each (pack.ts). */
+  private readonly packs: Record<'ir' | 'facts', HeadPack>;
+
   constructor(dir: string, root: string) {
     this.id = hashText(root).slice(0, 16);
     this.dir = join(dir, `facts-${this.id}-v${CACHE_FORMAT}`);
     this.runFile = join(dir, `run-${this.id}.bin`);
     this.sideDir = dir;
+    const pack = (kind: string): HeadPack => new HeadPack(join(dir, `pack-${kind}-${this.id}-v${CACHE_FORMAT}.bin`), (key) => this.entryFile(key), { format: CACHE_FORMAT, tool: TOOL_VERSION });
+    // Apart: the IR's lines (three quarters of the bytes) are let go once parsing is done.
+    this.packs = { ir: pack('ir'), facts: pack('facts') };
+  }
+
+  private entryFile(key: string): string {
+    return join(this.dir, `${key}.json`);
   }
 
   /**
@@ -86,10 +99,11 @@ export class FactsCache {
    * cleaning the cache), `relower` gives them from the source instead.
    */
   get(key: string, relower?: () => FileIR): FileIR | null | undefined {
-    const file = join(this.dir, `${key}.json`);
-    const read = readEntry<StoredFile>(file);
-    if (!read) return undefined;
-    const head = read.stored;
+    const file = this.entryFile(key);
+    const pack = this.packs.ir;
+    const found = pack.head(key, parseHead<StoredFile>);
+    if (!found) return undefined;
+    const { value: head, read } = found;
     const ir = head.ir;
     if (ir) {
       // Validated now, parsed later: a truncated entry is a miss, never a failure in the middle of the analysis.
@@ -100,7 +114,7 @@ export class FactsCache {
       const load = (): FuncDeclIR['body'][] => {
         if (bodies) return bodies;
         try {
-          bodies = JSON.parse(readFrom(file, bodiesAt, version)) as FuncDeclIR['body'][];
+          bodies = JSON.parse(pack.readPast(key, () => readFrom(file, bodiesAt, version))) as FuncDeclIR['body'][];
         } catch (e) {
           if (!relower) throw e;
           bodies = relower().funcs.map((f) => f.body);
@@ -137,9 +151,8 @@ export class FactsCache {
   set(key: string, ir: FileIR | null, decl: string): void {
     this.used.add(key);
     if (ir) this.declOf.set(ir, decl);
-    const head: StoredFile = { format: CACHE_FORMAT, tool: TOOL_VERSION, ir: ir && { ...ir, funcs: ir.funcs.map((f) => ({ ...f, body: [] })) }, decl };
-    const text = JSON.stringify(head) + (ir ? '\n' + JSON.stringify(ir.funcs.map((f) => f.body)) : '');
-    this.writes.add(join(this.dir, `${key}.json`), text);
+    const head = JSON.stringify({ format: CACHE_FORMAT, tool: TOOL_VERSION, ir: ir && { ...ir, funcs: ir.funcs.map((f) => ({ ...f, body: [] })) }, decl } satisfies StoredFile);
+    this.write(this.packs.ir, key, head, ir ? '\n' + JSON.stringify(ir.funcs.map((f) => f.body)) : '');
   }
 
   /** The `decl` hash stored with a file's IR (set or read in this run), if any. */
@@ -154,20 +167,21 @@ export class FactsCache {
    * Both throw if the entry cannot be read by then.
    */
   getFacts(key: string): { head: unknown; deps: () => unknown; body: () => unknown } | undefined {
-    const file = join(this.dir, `${key}.json`);
-    const read = readEntry<StoredFacts>(file);
-    if (!read || read.bodiesAt < 0 || !read.complete) return undefined;
+    const file = this.entryFile(key);
+    const pack = this.packs.facts;
+    const found = pack.head(key, parseHead<StoredFacts>);
+    if (!found || found.read.bodiesAt < 0 || !found.read.complete) return undefined;
     this.used.add(key);
-    const { bodiesAt: at, version } = read;
+    const { bodiesAt: at, version } = found.read;
     let deps: unknown;
     let body: unknown;
     return {
-      head: read.stored.facts,
+      head: found.value.facts,
       // The lookups alone (a run after a declaration change reads those of every entry, and few bodies).
-      deps: () => (deps ??= JSON.parse(readLine(file, at, version))),
+      deps: () => (deps ??= JSON.parse(pack.readPast(key, () => readLine(file, at, version)))),
       body: () => {
         if (body === undefined) {
-          const rest = readFrom(file, at, version);
+          const rest = pack.readPast(key, () => readFrom(file, at, version));
           const nl = rest.indexOf('\n');
           if (nl < 0) throw new Error(`${file}: no facts after the lookups`);
           body = JSON.parse(rest.slice(nl + 1));
@@ -180,7 +194,21 @@ export class FactsCache {
   /** `deps`, `bodies`: JSON arrays (the entry's second and third lines). */
   setFacts(key: string, head: unknown, deps: unknown[], bodies: unknown[]): void {
     this.used.add(key);
-    this.writes.add(join(this.dir, `${key}.json`), JSON.stringify({ format: CACHE_FORMAT, tool: TOOL_VERSION, facts: head } satisfies StoredFacts) + '\n' + JSON.stringify(deps) + '\n' + JSON.stringify(bodies));
+    this.write(this.packs.facts, key, JSON.stringify({ format: CACHE_FORMAT, tool: TOOL_VERSION, facts: head } satisfies StoredFacts), '\n' + JSON.stringify(deps) + '\n' + JSON.stringify(bodies));
+  }
+
+  /** Writes an entry: its first line `head`, then `rest` (empty, or a newline and the other lines). */
+  private write(pack: HeadPack, key: string, head: string, rest: string): void {
+    pack.written(key);
+    this.writes.add(this.entryFile(key), head + rest);
+  }
+
+  /**
+   * Lets the packs' lines go once the run has read the first lines it needs: the IR's once parsing is done
+   * (every file's IR was read), the facts' once pass 1 is (every file's facts were).
+   */
+  releasePack(kind: 'ir' | 'facts'): void {
+    this.packs[kind].release();
   }
 
   /** A side table kept for the whole tree (one JSON file per name and root), or undefined. */
@@ -222,8 +250,8 @@ export class FactsCache {
   }
 
   /**
-   * Finishes the entries still being written, writes the run result, and drops facts of files that no longer
-   * exist in this form once they pile up.
+   * Finishes the entries still being written, writes the run result and the pack, and drops facts of files that
+   * no longer exist in this form once they pile up.
    */
   async save(): Promise<void> {
     await this.writes.done();
@@ -231,6 +259,8 @@ export class FactsCache {
       const { result, ...head } = this.run;
       writeFileAtomic(this.runFile, Buffer.concat([Buffer.from(JSON.stringify(head) + '\n'), serialize(result)]));
     }
+    this.packs.ir.save();
+    this.packs.facts.save();
     try {
       const entries = readdirSync(this.dir);
       if (entries.length > 2 * this.used.size + 64) {
@@ -242,115 +272,13 @@ export class FactsCache {
   }
 }
 
-/** An entry's first line, parsed and checked to be of this format and tool (null: a miss), and readHead's offsets. */
-function readEntry<T extends { format: number; tool: string }>(file: string): { stored: T; bodiesAt: number; complete: boolean; version: string } | null {
-  const read = readHead(file);
-  if (!read) return null;
+/** An entry's first line, parsed and checked to be of this format and tool (null: not). */
+function parseHead<T extends { format: number; tool: string }>(text: string): T | null {
   try {
-    const stored = JSON.parse(read.head) as T;
-    return stored && stored.format === CACHE_FORMAT && stored.tool === TOOL_VERSION ? { stored, bodiesAt: read.bodiesAt, complete: read.complete, version: read.version } : null;
+    const stored = JSON.parse(text) as T;
+    return stored && stored.format === CACHE_FORMAT && stored.tool === TOOL_VERSION ? stored : null;
   } catch {
     return null;
-  }
-}
-
-/**
- * The first line of an entry, read without the rest; `bodiesAt`: the byte offset of the second line (-1: none);
- * `complete`: the entry ends as a whole one does. Null when it cannot be read.
- */
-function readHead(file: string): { head: string; bodiesAt: number; complete: boolean; version: string } | null {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const st = fstatSync(fd);
-    const version = versionOf(st);
-    const line = lineAt(fd, 0, st.size);
-    if (!line.ended) return { head: line.text, bodiesAt: -1, complete: true, version };
-    const bodiesAt = line.bytes + 1;
-    const last = Buffer.alloc(1);
-    const complete = st.size > bodiesAt && readSync(fd, last, 0, 1, st.size - 1) === 1 && last[0] === 0x5d; // ']'
-    return { head: line.text, bodiesAt, complete, version };
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-const HEAD_READ = 64 * 1024;
-
-/**
- * The line of an open file of `size` bytes that starts at byte `offset`, without its newline: its text, its
- * length in bytes, and whether a newline ends it (else it runs to the end of the file, or of what could be read).
- */
-function lineAt(fd: number, offset: number, size: number): { text: string; bytes: number; ended: boolean } {
-  // Most lines asked for (an entry's head, a variant's lookups) are a few KB: one read usually holds the whole line.
-  const left = Math.max(0, size - offset);
-  let buf = Buffer.allocUnsafe(Math.max(1, Math.min(left, HEAD_READ)));
-  let have = 0;
-  for (;;) {
-    if (have === buf.length) {
-      const more = Buffer.allocUnsafe(Math.min(left, buf.length * 4));
-      buf.copy(more, 0, 0, have);
-      buf = more;
-    }
-    const n = readSync(fd, buf, have, buf.length - have, offset + have);
-    const nl = buf.subarray(have, have + n).indexOf(10);
-    if (nl >= 0) return { text: buf.toString('utf8', 0, have + nl), bytes: have + nl, ended: true };
-    have += n;
-    // Shrank while read: whatever was read is judged as it is.
-    if (n === 0 || have >= left) return { text: buf.toString('utf8', 0, have), bytes: have, ended: false };
-  }
-}
-
-/**
- * Which write of a file this is: entries are replaced whole (written beside, then renamed), so a file read later
- * under the same inode, size and modification time is the one whose first line was read. The rest of an entry is
- * read only from that file: another run may have replaced it in between (with other variants, say).
- */
-function versionOf(st: { ino: number; size: number; mtimeMs: number }): string {
-  return `${st.ino}:${st.size}:${st.mtimeMs}`;
-}
-
-/** The size of an open entry, if it is still `version` (readHead); else throws. */
-function sizeIfSame(fd: number, file: string, version: string): number {
-  const st = fstatSync(fd);
-  if (versionOf(st) !== version) throw new Error(`${file} was replaced after its first line was read`);
-  return st.size;
-}
-
-/**
- * The line of `file` that starts at byte `offset`, without its newline (the rest of the file if it has none), if
- * the file is still `version` (readHead); else throws.
- */
-function readLine(file: string, offset: number, version: string): string {
-  const fd = openSync(file, 'r');
-  try {
-    return lineAt(fd, offset, sizeIfSame(fd, file, version)).text;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The text of `file` from byte `offset` on, if the file is still `version` (readHead); else throws. */
-function readFrom(file: string, offset: number, version: string): string {
-  const fd = openSync(file, 'r');
-  try {
-    const size = sizeIfSame(fd, file, version);
-    const buf = Buffer.allocUnsafe(Math.max(0, size - offset));
-    let at = 0;
-    while (at < buf.length) {
-      const n = readSync(fd, buf, at, buf.length - at, offset + at);
-      if (n === 0) break;
-      at += n;
-    }
-    return buf.toString('utf8', 0, at);
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -197,6 +197,8 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
       loadSqlParser().catch(() => undefined); // a failed load is retried, and reported, by the step that needs it
     },
   });
+  // Every cached IR entry's first line this run needs was read.
+  cache?.releasePack('ir');
   const syntaxErrors: FileProblem[] = [];
   for (const ir of files) {
     if (!ir.syntaxErrors.length) continue;
@@ -214,6 +216,8 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   const problemsBefore = fileErrors.length;
   const interpretation = (): ReturnType<typeof interpretAll> => interpretAll(program, adminOpeners, fileErrors, cache ? { cache, sourceOf } : null, needSqlParser);
   let { facts, fromCache: factsFromCache, newSites, reinterpreted } = await interpretation();
+  // Every cached facts entry's first line this run needs was read.
+  cache?.releasePack('facts');
   stage.mark('solve');
   const needs = makeNeeds(catalog);
   // A site interpreted in this run with a text no earlier run classified: load the parser first, not solve twice.
