@@ -328,6 +328,68 @@ describe('persistent cache', () => {
     expect(third.findings).toEqual(plain.findings);
   });
 
+  it("follows edits of package variables' initial values, in a file of their own, in the package and in another", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rlscov-cache-vars-'));
+    const cacheDir = mkdtempSync(join(tmpdir(), 'rlscov-cache-dir-'));
+    // Files that declare variables and no function: their initial values are interpreted with them, and cached.
+    const queries = (table: string): string => `package queries\n\nvar table = "${table}"\n\n// DeleteOne deletes one row.\nvar DeleteOne = "DELETE FROM " + table + " WHERE id = $1"\n`;
+    const stmts = (table: string): string => `package store\n\nvar deleteKey = "DELETE FROM ${table} WHERE id = $1"\n`;
+    const files: Record<string, string> = {
+      'go.mod': 'module example.com/app\n\ngo 1.22\n',
+      'migrations/001_init.sql': MIGRATION,
+      'queries/vars.go': queries('api_keys'),
+      'store/stmts.go': stmts('api_keys'),
+      'store/store.go': `package store
+
+import (
+\t"context"
+\t"database/sql"
+
+\t"example.com/app/queries"
+)
+
+type Store struct{ db *sql.DB }
+
+func (s *Store) Delete(ctx context.Context, id string) error {
+\t_, err := s.db.ExecContext(ctx, queries.DeleteOne, id)
+\treturn err
+}
+
+func (s *Store) DeleteKey(ctx context.Context, id string) error {
+\t_, err := s.db.ExecContext(ctx, deleteKey, id)
+\treturn err
+}
+`,
+    };
+    for (const [rel, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, rel)), { recursive: true });
+      writeFileSync(join(dir, rel), text);
+    }
+    const run = () => analyze({ paths: ['.'], cwd: dir, cache: true, cacheDir });
+    const plain = async (): Promise<string[]> => live(await analyze({ paths: ['.'], cwd: dir, cache: false }));
+    const both = ['store/store.go:13 RLS001', 'store/store.go:18 RLS001'];
+    expect(live(await run())).toEqual(both);
+    // widgets has no row-level security: each edit drops the RLS001 of the text it changes, store.go unchanged (a
+    // variable may be set again elsewhere: what else it may hold is a write target rlscov cannot determine).
+    writeFileSync(join(dir, 'queries/vars.go'), queries('widgets'));
+    const second = await run();
+    expect(live(second)).toEqual(await plain());
+    expect(live(second)).toEqual(['store/store.go:13 RLS004', 'store/store.go:18 RLS001']);
+    writeFileSync(join(dir, 'store/stmts.go'), stmts('widgets'));
+    const third = await run();
+    expect(live(third)).toEqual(await plain());
+    expect(live(third).filter((f) => f.endsWith('RLS001'))).toEqual([]);
+    // Back as they were: both findings again.
+    writeFileSync(join(dir, 'queries/vars.go'), queries('api_keys'));
+    writeFileSync(join(dir, 'store/stmts.go'), stmts('api_keys'));
+    const fourth = await run();
+    expect(live(fourth)).toEqual(both);
+    // Both variable files' facts from the cache; store.go's entry kept only the variant of the second run (its
+    // lookup into queries did not hold then), so store.go is interpreted again.
+    expect(fourth.summary.cache?.factsFromCache).toBe(2);
+    expect(fourth.summary.filesParsed).toBe(0);
+  });
+
   it('re-interprets a file when a constant of another package it uses changes, though the file did not', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rlscov-cache-const-'));
     const cacheDir = mkdtempSync(join(tmpdir(), 'rlscov-cache-dir-'));
