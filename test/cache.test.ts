@@ -166,7 +166,8 @@ describe('persistent cache', () => {
 
   it("reads the entries' first lines from the pack, and an entry written again since from the entry", async () => {
     const cacheDir = mkdtempSync(join(tmpdir(), 'rlscov-cache-dir-'));
-    const ir = lowerGoFile({ path: 'a/a.go', pkgKey: 'example.com/a', source: 'package a\n\nfunc F(x int) int {\n\treturn x + 1\n}\n' });
+    // Characters outside ASCII, which the pack holds as JSON escapes.
+    const ir = lowerGoFile({ path: 'a/ä.go', pkgKey: 'example.com/a', source: 'package a\n\nconst Greeting = "héllo 😀 \\u00e9"\n\nfunc F(x int) int {\n\treturn x + 1\n}\n' });
     const writer = new FactsCache(cacheDir, '/some/root');
     writer.set('ir', ir, 'decl');
     writer.setFacts('k', { variants: [{ dh: 'x' }] }, [[['p:a', '1']]], [{ calls: [['first']] }]);
@@ -176,6 +177,8 @@ describe('persistent cache', () => {
     const heads = await countingOpens(entries, async () => [reader.get('ir'), reader.getFacts('k')] as const);
     expect(heads.opened).toBe(0);
     expect(heads.result[0]!.funcs.map((f) => f.name)).toEqual(['F']);
+    expect({ ...heads.result[0]!, funcs: [] }).toEqual({ ...ir, funcs: [] });
+    expect(JSON.stringify(ir.consts)).toContain('héllo 😀');
     const hit = heads.result[1]!;
     expect(hit.head).toEqual({ variants: [{ dh: 'x' }] });
     expect((await countingOpens(entries, async () => hit.body())).result).toEqual([{ calls: [['first']] }]);

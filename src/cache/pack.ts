@@ -8,16 +8,19 @@
 // entries costs speed (the entry's first line is read from the entry again, or the file analysed again), never
 // a line of one write paired with the rest of another.
 //
-// On disk: the entries' first lines (UTF-8, without their newlines, which JSON text never holds), one after the
-// other, then a newline and the index, a JSON line `{format, tool, entries: [[key, length, bodiesAt, complete (0
-// or 1), version], ...]}` (last: it is known only once every line is written).
+// On disk: the entries' first lines (without their newlines, which JSON text never holds), one after the other,
+// then a newline and the index, a JSON line `{format, tool, entries: [[key, length, bodiesAt, complete (0 or 1),
+// version], ...]}` (last: it is known only once every line is written). The lines are ASCII (other characters
+// written as JSON escapes): the pack is read as one string, and each line parsed from a slice of it. Parsed
+// apart, each line was a string of its own, which the values parsed from it refer to (V8 slices long strings
+// out of the text parsed): 5 MB of strings on temporal, copied twice by the young generation's collections.
+
 import { readFileSync } from 'node:fs';
 import { writeFileAtomicParts } from '../files.js';
 import { readHead } from './entry.js';
 
-/** What an entry's first line is read as: its text, where the rest starts (-1: no rest), whether the entry ends whole, and the write it is of. */
+/** Where the rest of an entry starts (-1: no rest), whether the entry ends whole, and the write it is of. */
 export interface HeadRead {
-  text: string;
   bodiesAt: number;
   complete: boolean;
   version: string;
@@ -26,11 +29,11 @@ export interface HeadRead {
 interface Pack {
   entries: Map<string, PackedHead>;
   /** The lines (null: let go, see release). */
-  data: Buffer | null;
+  text: string | null;
 }
 
 interface PackedHead {
-  /** Where the line's bytes are in the pack. */
+  /** Where the line is in the pack (characters, which are bytes: ASCII). */
   at: number;
   length: number;
   bodiesAt: number;
@@ -67,21 +70,20 @@ export class HeadPack {
   head<T>(key: string, accept: (text: string) => T | null): { value: T; read: HeadRead } | null {
     const pack = this.stale.has(key) ? null : this.packed();
     // The lines first: read again (if let go), they come with their own index.
-    const data = pack?.entries.has(key) ? this.data() : null;
-    const packed = data && pack!.entries.get(key);
+    const text = pack?.entries.has(key) ? this.text() : null;
+    const packed = text !== null && pack!.entries.get(key);
     if (packed) {
-      const text = data.toString('utf8', packed.at, packed.at + packed.length);
-      const value = accept(text);
+      const value = accept(text!.slice(packed.at, packed.at + packed.length));
       if (value !== null) {
         this.heads.set(key, packed);
-        return { value, read: { text, bodiesAt: packed.bodiesAt, complete: packed.complete, version: packed.version } };
+        return { value, read: { bodiesAt: packed.bodiesAt, complete: packed.complete, version: packed.version } };
       }
     }
     const read = readHead(this.entryFile(key));
     const value = read && accept(read.head);
     if (!read || value === null) return null;
     this.heads.set(key, read);
-    return { value, read: { text: read.head, bodiesAt: read.bodiesAt, complete: read.complete, version: read.version } };
+    return { value, read: { bodiesAt: read.bodiesAt, complete: read.complete, version: read.version } };
   }
 
   /** Entry `key` was written by this run: its first line is read back once written (save). */
@@ -106,7 +108,7 @@ export class HeadPack {
    * reads them again.
    */
   release(): void {
-    if (this.pack) this.pack.data = null;
+    if (this.pack) this.pack.text = null;
   }
 
   /**
@@ -129,9 +131,9 @@ export class HeadPack {
     if (!rewrite && heads.size - fromPack <= 64 + heads.size / 32 && packed - fromPack <= 64 + packed / 4) return;
     // The lines of this run's pack, read again if they were let go: each line is taken from the pack at hand when
     // it holds the line of the same write of the entry (else from the entry).
-    const data = pack ? this.data() : null;
+    const text = pack ? this.text() : null;
     const { entryFile, stamp } = this;
-    function* lines(): Generator<string | Buffer> {
+    function* lines(): Generator<string> {
       const index: PackIndex['entries'] = [];
       for (const [key, h] of heads) {
         // Left out: a line in the pack that proved to be of another write.
@@ -145,7 +147,7 @@ export class HeadPack {
         // the write it is in.
         read ??= readHead(entryFile(key));
         if (!read) continue;
-        const line = 'at' in read ? data!.subarray(read.at, read.at + read.length) : Buffer.from(read.head);
+        const line = 'at' in read ? text!.slice(read.at, read.at + read.length) : ascii(read.head);
         index.push([key, line.length, read.bodiesAt, read.complete ? 1 : 0, read.version]);
         yield line;
       }
@@ -164,12 +166,12 @@ export class HeadPack {
    * The lines of the pack `packed` gave, read again if they were let go (release). Should the pack have been
    * replaced meanwhile, its index is replaced with the new one's, whose lines these are.
    */
-  private data(): Buffer {
+  private text(): string {
     const pack = this.pack!;
-    if (pack.data) return pack.data;
+    if (pack.text !== null) return pack.text;
     const again = this.read();
     pack.entries = again?.entries ?? new Map();
-    return (pack.data = again?.data ?? Buffer.alloc(0));
+    return (pack.text = again?.text ?? '');
   }
 
   /** The pack on disk, null when there is none or it is not one of this format and tool written whole. */
@@ -189,9 +191,14 @@ export class HeadPack {
         at += e[1];
       }
       // The lines are exactly what the index says.
-      return at === nl ? { entries, data } : null;
+      return at === nl ? { entries, text: data.toString('latin1', 0, nl) } : null;
     } catch {
       return null; // missing, unreadable or corrupt: every first line is read from its entry
     }
   }
+}
+
+/** JSON text in ASCII: every other character as its JSON escape (surrogate pairs as two, which parse back as one). */
+function ascii(json: string): string {
+  return /[^\x00-\x7f]/.test(json) ? json.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
 }
