@@ -1,6 +1,6 @@
 // Writing files: atomic writes and the directories they need, shared by every stage that writes (the cache and its
 // writer thread, the exact catalog's dump, --output files, baselines, replay records).
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { threadId } from 'node:worker_threads';
 
@@ -18,8 +18,8 @@ export function writeFileAtomicParts(file: string, parts: Iterable<string | Uint
 }
 
 function writeAtomic(file: string, data: string | Uint8Array | Iterable<string | Uint8Array>): boolean {
+  const tmp = `${file}.${process.pid}-${threadId}.tmp`;
   try {
-    const tmp = `${file}.${process.pid}-${threadId}.tmp`;
     const write = (): void => {
       if (typeof data === 'string' || data instanceof Uint8Array) return writeFileSync(tmp, data);
       const fd = openSync(tmp, 'w');
@@ -43,6 +43,12 @@ function writeAtomic(file: string, data: string | Uint8Array | Iterable<string |
     renameSync(tmp, file);
     return true;
   } catch {
+    // Not left behind (a pack is tens of MB on a large tree): a failed rename, or a write cut short.
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // never written, or not ours to remove
+    }
     return false;
   }
 }

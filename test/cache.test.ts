@@ -213,6 +213,48 @@ describe('persistent cache', () => {
     expect((await countingOpens(entries, async () => whole.getFacts('k'))).opened).toBe(0);
   });
 
+  it('runs again without the cache when a cached line of the wrong shape breaks the run, and refills it', async () => {
+    const { dir, cacheDir } = setup();
+    const warnings: string[] = [];
+    const run = () => analyze({ paths: ['.'], cwd: dir, cache: true, cacheDir }, { warn: (l) => warnings.push(l) });
+    await run();
+    // Still JSON of this format, of the same length (so the pack is read whole), but a variant without setters.
+    const [pack] = readdirSync(cacheDir).filter((n) => n.startsWith('pack-facts-'));
+    const text = readFileSync(join(cacheDir, pack!), 'latin1');
+    expect(text).toContain('"setters":');
+    writeFileSync(join(cacheDir, pack!), text.replace('"setters":', '"settxrs":'), 'latin1');
+    const plain = await analyze({ paths: ['.'], cwd: dir, cache: false });
+    const migration = join(dir, 'migrations/001_init.sql');
+    writeFileSync(migration, readFileSync(migration, 'utf8') + '\n-- touched\n');
+    const second = await run();
+    expect(second.findings).toEqual(plain.findings);
+    // Analysed again from the sources: every file parsed.
+    expect(second.summary.filesParsed).toBe(plain.summary.filesParsed);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^rlscov: warning: the cache could not be used for this tree \(.+\); it was emptied and the tree analysed again\n$/);
+    // The cache was filled again: the next run takes every file's facts from it, with no warning.
+    const third = await touchMigrationAndRun(dir, run);
+    expect(third.findings).toEqual(plain.findings);
+    expect(third.summary.cache?.factsFromCache).toBeGreaterThan(1);
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('leaves no temporary file behind where a pack cannot be written, and stays right', async () => {
+    const { dir, cacheDir, run } = setup();
+    await run();
+    // A directory where each pack goes: every write of a pack fails at its rename.
+    for (const n of readdirSync(cacheDir).filter((n) => n.startsWith('pack-'))) {
+      rmSync(join(cacheDir, n));
+      mkdirSync(join(cacheDir, n));
+    }
+    const plain = await analyze({ paths: ['.'], cwd: dir, cache: false });
+    for (let i = 0; i < 2; i++) {
+      const r = await touchMigrationAndRun(dir, run);
+      expect(r.findings).toEqual(plain.findings);
+    }
+    expect(readdirSync(cacheDir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
   it("reads every cached first line of a run after an edit from the pack, with the same findings", async () => {
     const { dir, cacheDir, run } = setup();
     await run();

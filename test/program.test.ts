@@ -3,6 +3,7 @@
 // their answers can.
 import { describe, expect, it } from 'vitest';
 import { lowerGoFile } from '../src/go/lower.js';
+import { emptyFacts, Interpreter } from '../src/resolve/interpret.js';
 import { Program, type ProgramObserver } from '../src/resolve/program.js';
 
 const file = (path: string, pkgKey: string, source: string) => lowerGoFile({ path, source, pkgKey });
@@ -68,5 +69,21 @@ describe('Program lookups for cached facts', () => {
     // Another method's body, or an unrelated function, does not matter.
     const otherBody = new Program([file('store/store.go', 'example.com/app/store', STORE), file('impl/impl.go', 'example.com/app/impl', impl('error').replace('func helper() {}', 'func helper() { _ = 1 }'))]);
     expect(otherBody.implementationsDigest('Exec')).toBe(base);
+  });
+});
+
+describe('package variables interpreted file by file', () => {
+  it("gives the function literals of two files' variables distinct ids, even at the same place", () => {
+    // Each file's variables are interpreted with that file (their facts are cached with its facts): an id made of
+    // the package, a counter and the position alone would be the same for both literals below.
+    const src = (n: string) => `package p\n\nimport "database/sql"\n\nvar On${n} = func(db *sql.DB) error { _, err := db.Exec("DELETE FROM t"); return err }\n`;
+    const program = new Program([file('p/a.go', 'example.com/p', src('A')), file('p/b.go', 'example.com/p', src('B'))]);
+    const pkg = program.packages.get('example.com/p')!;
+    const ids = [...pkg.vars.keys()].map((name) => {
+      const facts = emptyFacts();
+      new Interpreter(program, facts, { adminOpeners: new Set() }, new Map()).runVarInit(pkg, name);
+      return facts.gvars.get(`example.com/p.${name}#init`)!.vals.map((v) => (v.t === 'fnlit' ? v.id : v.t));
+    });
+    expect(ids).toEqual([['example.com/p.<vars>$lit0@p/a.go:5:11'], ['example.com/p.<vars>$lit0@p/b.go:5:11']]);
   });
 });

@@ -19,7 +19,7 @@ import { HeadPack } from './pack.js';
 import { EntryWriter } from './writer.js';
 
 /** Bump when the IR or the analysis changes shape, so old caches are not read. */
-export const CACHE_FORMAT = 19;
+export const CACHE_FORMAT = 20;
 
 interface StoredFile {
   format: number;
@@ -247,6 +247,19 @@ export class FactsCache {
   setLastRun(key: string, result: RunResult): void {
     this.run = { format: CACHE_FORMAT, tool: TOOL_VERSION, key, result };
     this.runDirty = true;
+  }
+
+  /**
+   * Removes everything cached for this tree (its entries, packs, run result and side tables), after stopping the
+   * writes still under way: a run that failed with this cache runs again without any of it.
+   */
+  async discard(): Promise<void> {
+    await this.writes.stop();
+    try {
+      for (const n of readdirSync(this.sideDir)) if (n.includes(this.id)) rmSync(join(this.sideDir, n), { recursive: true, force: true });
+    } catch {
+      // nothing cached, or not ours to remove
+    }
   }
 
   /**

@@ -12,10 +12,13 @@ export class EntryWriter {
   private count = 0;
   private worker: Worker | null = null;
   private broken = false;
+  /** Stopped (stop): nothing more is written. */
+  private stopped = false;
   // '../cache/': the same file from src/cache/ and from the bundle in src/cli/ (scripts/bundle.mjs).
   private readonly workerUrl = new URL('../cache/writer-worker.js', import.meta.url);
 
   add(file: string, data: string): void {
+    if (this.stopped) return;
     this.count++;
     // Under a TypeScript runner (tests) the worker file does not exist as JavaScript: write in place.
     if (this.count <= SYNC_WRITES || this.broken || import.meta.url.endsWith('.ts')) {
@@ -35,6 +38,14 @@ export class EntryWriter {
       });
     }
     this.worker.postMessage([file, data]);
+  }
+
+  /** Stops writing: entries not written yet are not (the worker is ended; an entry is written whole or not at all). */
+  async stop(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    this.stopped = true;
+    if (w) await w.terminate();
   }
 
   /** Resolves once every entry asked for has been written (or has failed). */

@@ -251,7 +251,7 @@ async function runAnalysis(a: Record<string, unknown>, io: Io, extra: Partial<An
   const databaseUrl = (a['database-url'] as string | undefined) || io.env['RLSCOV_DATABASE_URL'];
   if (databaseUrl) opts.databaseUrl = databaseUrl;
   if (a['catalog']) opts.catalogMode = a['catalog'] as 'static' | 'exact';
-  return analyze(opts, { env: io.env, timingSink: io.stderr, host });
+  return analyze(opts, { env: io.env, timingSink: io.stderr, warn: io.stderr, host });
 }
 
 /** A result replay may answer again: computed with the cache on, from files (a live database can change). */

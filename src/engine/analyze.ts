@@ -25,7 +25,7 @@ import { DEFAULT_ADMIN_OPENERS, DEFAULT_WRAPPERS, isHandleType } from '../resolv
 import type { AnalyzeOptions } from './options.js';
 import { runRules } from './run-rules.js';
 import { TOOL_VERSION } from '../version.js';
-import { ConfigError, InternalError } from '../errors.js';
+import { ConfigError, InternalError, UsageError } from '../errors.js';
 import { allRules, ruleById } from '../../rules/index.js';
 import { scopeAlternatives } from '../../rules/support.js';
 import type { ClassifiedSite } from './rule.js';
@@ -36,6 +36,8 @@ export interface AnalyzeDeps {
   env?: Record<string, string | undefined>;
   /** Where RLSCOV_TIMING=1 writes its stage times (the CLI passes stderr). */
   timingSink?: (line: string) => void;
+  /** Where a warning about the run itself goes (the CLI passes stderr): a cache that could not be used. */
+  warn?: (line: string) => void;
   /**
    * The wall clock (ms since the epoch; default Date.now). Stamps of files modified within two seconds of a run's
    * start are never trusted later: tests move the clock instead of waiting.
@@ -83,7 +85,25 @@ function stageTimer(sink: ((line: string) => void) | null): StageTimer {
   };
 }
 
+/**
+ * Analyses the tree. A run with the cache that fails with anything but a usage or config error is run again with
+ * this tree's cache emptied: an entry damaged in a way its checks cannot see (a line that still parses, of the
+ * wrong shape) must cost one slow run, never every later run.
+ */
 export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Promise<RunResult> {
+  let used: FactsCache | null = null;
+  try {
+    return await analyzeTree(opts, deps, (cache) => (used = cache));
+  } catch (e) {
+    const cache = used as FactsCache | null;
+    if (!cache || e instanceof UsageError || e instanceof ConfigError) throw e;
+    await cache.discard();
+    deps.warn?.(`rlscov: warning: the cache could not be used for this tree (${(e as Error).message}); it was emptied and the tree analysed again\n`);
+    return analyzeTree(opts, deps);
+  }
+}
+
+async function analyzeTree(opts: AnalyzeOptions, deps: AnalyzeDeps, onCache?: (cache: FactsCache) => void): Promise<RunResult> {
   const startedAt = (deps.now ?? Date.now)();
   const host = deps.host ?? nodeHost;
   const stage = stageTimer(deps.env?.['RLSCOV_TIMING'] && deps.timingSink ? deps.timingSink : null);
@@ -96,6 +116,7 @@ export async function analyze(opts: AnalyzeOptions, deps: AnalyzeDeps = {}): Pro
   const root = resolvePath(cwd, opts.root ?? defaultRoot(host, cwd, paths));
   const rel = (abs: string): string => relativePosix(root, abs) || '.';
   const cache = opts.cache !== true ? null : new FactsCache(opts.cacheDir ?? defaultCacheDir(deps.env ?? {}), root);
+  if (cache) onCache?.(cache);
   const adminOpeners = new Set([...DEFAULT_ADMIN_OPENERS, ...config.adminOpeners]);
   const wrappers = new Set([...DEFAULT_WRAPPERS, ...config.wrappers.map((w) => w.slice(w.lastIndexOf('.') + 1)), ...config.wrappers]);
   const seedNames = [...adminOpeners, ...wrappers];
