@@ -708,8 +708,9 @@ function isStaticHandleish(t: string): boolean {
 function carrierNames(files: FileIR[], kept: Set<string>): Map<string, Set<string>> {
   const carrierTypes = new Set<string>();
   const keptFiles = files.filter((f) => kept.has(f.pkgKey));
-  const inKept = keptFiles.map(carrierFacts);
-  const handleish = (t: string): boolean => isStaticHandleish(t) || carrierTypes.has(t.replace(/^[*[\]]+/, ''));
+  const inKept = keptFiles.map(carrierChecks);
+  // Whether any type of a list is handle-ish: a handle whatever the kept packages, or a carrier type found so far.
+  const carries = (l: TypeList): boolean => l.handle || l.bases.some((b) => carrierTypes.has(b));
   const names = new Map<string, Set<string>>();
   const add = (pkg: string, n: string): void => {
     if (!names.has(pkg)) names.set(pkg, new Set());
@@ -718,30 +719,67 @@ function carrierNames(files: FileIR[], kept: Set<string>): Map<string, Set<strin
   // Types first (to a fixpoint: a struct holding a carrier type is a carrier), then functions, vars, consts.
   for (let round = 0, grew = true; grew && round < 4; round++) {
     grew = false;
-    for (const f of inKept) {
-      for (const t of f.types) {
-        if (carrierTypes.has(t.id)) continue;
-        if (t.sqlMethods || t.holds.some(handleish)) {
+    for (const { facts: f, types, methods } of inKept) {
+      f.types.forEach((t, i) => {
+        if (carrierTypes.has(t.id)) return;
+        if (t.sqlMethods || carries(types[i]!)) {
           carrierTypes.add(t.id);
           grew = true;
         }
-      }
-      for (const m of f.methods) {
-        if (!carrierTypes.has(m.recvId) && m.sig.some(handleish)) {
+      });
+      f.methods.forEach((m, i) => {
+        if (!carrierTypes.has(m.recvId) && carries(methods[i]!)) {
           carrierTypes.add(m.recvId);
           grew = true;
         }
-      }
+      });
     }
   }
-  inKept.forEach((c, i) => {
+  inKept.forEach(({ facts: c, funcs, vars }, i) => {
     const pkg = keptFiles[i]!.pkgKey;
     for (const t of c.types) if (isExported(t.name) && carrierTypes.has(t.id)) add(pkg, t.name);
-    for (const fn of c.funcs) if (fn.sig.some(handleish)) add(pkg, fn.name);
-    for (const v of c.vars) if (v.sql || handleish(v.type)) add(pkg, v.name);
+    c.funcs.forEach((fn, j) => carries(funcs[j]!) && add(pkg, fn.name));
+    c.vars.forEach((v, j) => (v.sql || carries(vars[j]!)) && add(pkg, v.name));
     for (const n of c.sqlConsts) add(pkg, n);
   });
   return names;
+}
+
+/**
+ * A list of types as carrierNames asks of it, worked out once per file (the widening asks in every round, ~80 ms
+ * of temporal's pre-commit run after an exported declaration changed): whether one is handle-ish whatever the
+ * kept packages, and the types they name with pointer, slice and array marks stripped (a carrier type among those
+ * makes the list carry).
+ */
+interface TypeList {
+  handle: boolean;
+  bases: string[];
+}
+
+/** A file's CarrierFacts with a TypeList for each of its types' held types, methods', functions' and variables' types. */
+interface CarrierChecks {
+  facts: CarrierFacts;
+  types: TypeList[];
+  methods: TypeList[];
+  funcs: TypeList[];
+  vars: TypeList[];
+}
+
+const carrierChecksOf = new WeakMap<FileIR, CarrierChecks>();
+
+function carrierChecks(f: FileIR): CarrierChecks {
+  let c = carrierChecksOf.get(f);
+  if (c) return c;
+  const facts = carrierFacts(f);
+  const list = (types: string[]): TypeList => ({ handle: types.some(isStaticHandleish), bases: [...new Set(types.map(strippedType))] });
+  c = { facts, types: facts.types.map((t) => list(t.holds)), methods: facts.methods.map((m) => list(m.sig)), funcs: facts.funcs.map((fn) => list(fn.sig)), vars: facts.vars.map((v) => list([v.type])) };
+  carrierChecksOf.set(f, c);
+  return c;
+}
+
+/** A type without its leading pointer, slice and array marks. */
+function strippedType(t: string): string {
+  return t.replace(/^[*[\]]+/, '');
 }
 
 /**
