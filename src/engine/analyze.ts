@@ -18,7 +18,7 @@ import { catalogDrift } from '../catalog/drift.js';
 import { loadSqlParser, seedSqlClassifications, sqlClassifications, sqlClassifiedWithoutParser, sqlParserLoaded, sqlParserNeeded } from '../sql/index.js';
 import { importedPackageKey, Program, type FuncInfo, type PackageInfo } from '../resolve/program.js';
 import { emptyFacts, Interpreter, type Facts, type RawSite, type SetterLookup } from '../resolve/interpret.js';
-import { declarationsOf, factsFromData, factsToData, isExported, mergeSites, mergeSetters, nameableElsewhere, type FileFactsData } from '../resolve/facts.js';
+import { declarationsOf, factsFromData, factsToData, isExported, mergeSites, mergeSetters, nameableElsewhere, settersFromData, sitesFromData, type FileFactsData } from '../resolve/facts.js';
 import { factKeys, ProgramFacts, type FactKeys, type FactsPart } from '../resolve/program-facts.js';
 import { paramRefs, Solver, satisfies, type WriteNeed } from '../resolve/solve.js';
 import { DEFAULT_ADMIN_OPENERS, DEFAULT_WRAPPERS, isHandleType } from '../resolve/drivers.js';
@@ -1033,8 +1033,8 @@ async function interpretAll(
           problems.push(...again.failed);
           return again.facts;
         };
-        const data = factsFromData({ sites: v.sites, setters: v.setters, calls: [], fields: [], gvars: [], returns: [], invocations: [], forwards: [], batches: [] }, file, pkg);
-        vs!.push({ queried: v.queried, problems: v.problems, sites: data.sites, setters: data.setters, part: { keys: v.keys, load }, stored: { head: v, deps: () => depsOf(n), body } });
+        // What every round merges: the sites and setter summaries alone (the rest is parsed when pass 2 asks).
+        vs!.push({ queried: v.queried, problems: v.problems, sites: sitesFromData(v.sites, file, pkg), setters: settersFromData(v.setters), part: { keys: v.keys, load }, stored: { head: v, deps: () => depsOf(n), body } });
       });
     }
     variants.set(file, vs);

@@ -43,11 +43,8 @@ export function factsToData(f: Facts): FileFactsData {
 /** The facts `factsToData` stored, for the file they came from. */
 export function factsFromData(d: FileFactsData, file: FileIR, pkg: PackageInfo): Facts {
   const f = emptyFacts();
-  for (const s of d.sites) {
-    const site: RawSite = { ...s, pkg, file };
-    f.sites.push(site);
-    f.siteIndex.set(siteKey(site), site);
-  }
+  f.sites = sitesFromData(d.sites, file, pkg);
+  for (const site of f.sites) f.siteIndex.set(siteKey(site), site);
   for (const c of d.calls) f.calls.push({ ...c, pkg, file });
   f.fields = new Map(d.fields);
   f.gvars = new Map(d.gvars);
@@ -55,8 +52,18 @@ export function factsFromData(d: FileFactsData, file: FileIR, pkg: PackageInfo):
   f.invocations = new Map(d.invocations);
   f.forwards = new Map(d.forwards);
   f.batches = new Map(d.batches);
-  f.setters = new Map(d.setters.map(([fn, m]) => [fn, new Map(m)]));
+  f.setters = settersFromData(d.setters);
   return f;
+}
+
+/** The sites `factsToData` stored, for the file they came from (what every round merges of a cached file). */
+export function sitesFromData(sites: FileFactsData['sites'], file: FileIR, pkg: PackageInfo): RawSite[] {
+  return sites.map((s) => ({ ...s, pkg, file }));
+}
+
+/** The setter summaries `factsToData` stored. */
+export function settersFromData(setters: FileFactsData['setters']): Facts['setters'] {
+  return new Map(setters.map(([fn, m]) => [fn, new Map(m)]));
 }
 
 /** Adds one file's sites to `into` (the same call reached twice in a file is one site, its values merged). */
