@@ -437,6 +437,8 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
   const seedPackages = new Set(frontier);
   const timing = { seed: performance.now() - t, cache: 0, lower: 0, widen: 0 };
   const files: FileIR[] = [];
+  // What the widening asks of each file's declarations, worked out once (let go with the widening).
+  const checks = new Map<FileIR, CarrierChecks>();
   /** Every file taken from the cache or lowered in this run (a widening started again reuses them). */
   const loaded = new Map<string, FileIR>();
   /** A file that could not be lowered: the widening of this run is not stored. */
@@ -538,7 +540,7 @@ async function parseRelevant(sources: SourceFile[], o: ParseOptions): Promise<{ 
       }
       // Widen: files outside the kept packages that use a *carrier* of a kept package: an exported name through
       // which a database handle, a closure for a wrapper, or SQL text can flow.
-      const exported = carrierNames(files, kept);
+      const exported = carrierNames(files, kept, checks);
       for (const [pkgKey, group] of byPkg) {
         if (kept.has(pkgKey)) continue;
         if (group.some((s) => usesKept(s, exported, treePackage, inTree, unreadable))) frontier.add(pkgKey);
@@ -705,10 +707,14 @@ function isStaticHandleish(t: string): boolean {
  * handles, function values (possible wrappers) or carrier types; types with handle fields, handle methods or
  * database-like interfaces; handle-typed variables; constants holding SQL text.
  */
-function carrierNames(files: FileIR[], kept: Set<string>): Map<string, Set<string>> {
+function carrierNames(files: FileIR[], kept: Set<string>, checks: Map<FileIR, CarrierChecks>): Map<string, Set<string>> {
   const carrierTypes = new Set<string>();
   const keptFiles = files.filter((f) => kept.has(f.pkgKey));
-  const inKept = keptFiles.map(carrierChecks);
+  const inKept = keptFiles.map((f) => {
+    let c = checks.get(f);
+    if (!c) checks.set(f, (c = carrierChecks(f)));
+    return c;
+  });
   // Whether any type of a list is handle-ish: a handle whatever the kept packages, or a carrier type found so far.
   const carries = (l: TypeList): boolean => l.handle || l.bases.some((b) => carrierTypes.has(b));
   const names = new Map<string, Set<string>>();
@@ -746,7 +752,7 @@ function carrierNames(files: FileIR[], kept: Set<string>): Map<string, Set<strin
 }
 
 /**
- * A list of types as carrierNames asks of it, worked out once per file (the widening asks in every round, ~80 ms
+ * A list of types as carrierNames asks of it, worked out once per file and widening (it asks in every round, ~80 ms
  * of temporal's pre-commit run after an exported declaration changed): whether one is handle-ish whatever the
  * kept packages, and the types they name with pointer, slice and array marks stripped (a carrier type among those
  * makes the list carry).
@@ -765,16 +771,10 @@ interface CarrierChecks {
   vars: TypeList[];
 }
 
-const carrierChecksOf = new WeakMap<FileIR, CarrierChecks>();
-
 function carrierChecks(f: FileIR): CarrierChecks {
-  let c = carrierChecksOf.get(f);
-  if (c) return c;
   const facts = carrierFacts(f);
   const list = (types: string[]): TypeList => ({ handle: types.some(isStaticHandleish), bases: [...new Set(types.map(strippedType))] });
-  c = { facts, types: facts.types.map((t) => list(t.holds)), methods: facts.methods.map((m) => list(m.sig)), funcs: facts.funcs.map((fn) => list(fn.sig)), vars: facts.vars.map((v) => list([v.type])) };
-  carrierChecksOf.set(f, c);
-  return c;
+  return { facts, types: facts.types.map((t) => list(t.holds)), methods: facts.methods.map((m) => list(m.sig)), funcs: facts.funcs.map((fn) => list(fn.sig)), vars: facts.vars.map((v) => list([v.type])) };
 }
 
 /** A type without its leading pointer, slice and array marks. */
