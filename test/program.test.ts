@@ -84,6 +84,6 @@ describe('package variables interpreted file by file', () => {
       new Interpreter(program, facts, { adminOpeners: new Set() }, new Map()).runVarInit(pkg, name);
       return facts.gvars.get(`example.com/p.${name}#init`)!.vals.map((v) => (v.t === 'fnlit' ? v.id : v.t));
     });
-    expect(ids).toEqual([['example.com/p.<vars>$lit0@p/a.go:5:11'], ['example.com/p.<vars>$lit0@p/b.go:5:11']]);
+    expect(ids).toEqual([['example.com/p.<vars>@p/a.go$lit0@5:11'], ['example.com/p.<vars>@p/b.go$lit0@5:11']]);
   });
 });

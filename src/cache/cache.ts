@@ -2,8 +2,8 @@
 // the file's pass-1 facts, keyed by that and the program's declarations), under the tool version (one small file
 // each, so an edit rewrites few entries); plus the last whole-run result keyed by every input, so an unchanged
 // tree answers without parsing or analysing anything, and small side tables per root (the file index, SQL
-// classifications, the folded catalog, the last widening), and a pack of the first lines of the entries the last
-// run used (read with one call: see Pack). Under the user cache directory (or --cache-dir), written atomically; a
+// classifications, the folded catalog, the last widening), and packs of the first lines of the entries the last
+// run used (read with one call each: pack.ts). Under the user cache directory (or --cache-dir), written atomically; a
 // corrupt or foreign entry is ignored, never fatal.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { HeadPack } from './pack.js';
 import { EntryWriter } from './writer.js';
 
 /** Bump when the IR or the analysis changes shape, so old caches are not read. */
-export const CACHE_FORMAT = 20;
+export const CACHE_FORMAT = 21;
 
 interface StoredFile {
   format: number;

@@ -961,12 +961,12 @@ async function interpretAll(
         if (!failed.length) failed.push({ file: fn.file.path, line: fn.decl.loc[0], message: `internal error analysing ${fn.name}: ${(e as Error).message}; other functions were analysed` });
       }
     }
-    const pkg = program.packages.get(file.pkgKey);
-    for (const name of pkg ? vars : []) {
+    const pkg = program.packages.get(file.pkgKey)!;
+    for (const name of vars) {
       try {
-        interp.runVarInit(pkg!, name);
+        interp.runVarInit(pkg, name);
       } catch (e) {
-        if (!failed.length) failed.push({ file: file.path, line: pkg!.vars.get(name)!.line, message: `internal error analysing the initial value of ${name}: ${(e as Error).message}; other declarations were analysed` });
+        if (!failed.length) failed.push({ file: file.path, line: pkg.vars.get(name)!.line, message: `internal error analysing the initial value of ${name}: ${(e as Error).message}; other declarations were analysed` });
       }
     }
     return { facts: local, failed };

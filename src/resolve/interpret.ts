@@ -10,9 +10,6 @@ import { BEGIN_METHODS, CONN_METHODS, POOL_OPENERS, PREPARE_METHODS, SQL_METHODS
 import type { FuncInfo, PackageInfo, Program } from './program.js';
 import { asParts, concat, hole, mkStr, str, union, withSetting, type Part, type Val } from './values.js';
 
-/** The name of the stand-in function whose body is a package variable's initial value (runVarInit). */
-const VARS_OWNER = '<vars>';
-
 export interface RawSite {
   owner: string;
   ownerName: string;
@@ -233,11 +230,13 @@ export class Interpreter {
     const v = pkg.vars.get(name);
     if (!v?.v) return;
     const owner: FuncInfo = {
-      id: `${pkg.key}.<vars>`,
+      // One per file: each file's variables are interpreted with that file, so ids made from this one (its function
+      // literals') must tell files apart.
+      id: `${pkg.key}.<vars>@${v.file.path}`,
       name: '<package vars>',
       pkg,
       file: v.file,
-      decl: { params: [], results: [], resultNames: [], body: [], loc: [v.line, 1, v.line, 1], name: VARS_OWNER, recvType: null, recvName: '' },
+      decl: { params: [], results: [], resultNames: [], body: [], loc: [v.line, 1, v.line, 1], name: '<vars>', recvType: null, recvName: '' },
     };
     this.frame = { owner, fnId: owner.id, isLit: false, resultNames: [], defers: [] };
     this.scope = new Scope(null);
@@ -561,10 +560,7 @@ export class Interpreter {
   private litId(f: FuncIR): string {
     let id = this.litIds.get(f);
     if (!id) {
-      // The package variables of each file are interpreted with that file (their owner is the package's): their
-      // literals are told apart by file too, or two files' literals at the same place would share an id.
-      const file = this.frame.owner.decl.name === VARS_OWNER ? `${this.frame.owner.file.path}:` : '';
-      id = `${this.frame.owner.id}$lit${this.litCounter++}@${file}${f.loc[0]}:${f.loc[1]}`;
+      id = `${this.frame.owner.id}$lit${this.litCounter++}@${f.loc[0]}:${f.loc[1]}`;
       this.litIds.set(f, id);
     }
     return id;
