@@ -43,8 +43,11 @@ interface PackedHead {
 
 type PackIndex = { format: number; tool: string; entries: Array<[key: string, length: number, bodiesAt: number, complete: number, version: string]> };
 
-/** Where an entry's first line is, for the next pack: in the pack read, read from the entry, or written by this run. */
-type Head = PackedHead | NonNullable<ReturnType<typeof readHead>> | { written: true };
+/** An entry's first line as read: from the pack, or from the entry itself. */
+type Read = PackedHead | NonNullable<ReturnType<typeof readHead>>;
+
+/** Where an entry's first line is, for the next pack: as read, or in an entry written by this run. */
+type Head = Read | { written: true };
 
 /** The first lines of one kind of entry (a file's IR, a file's facts), in one file beside the entries. */
 export class HeadPack {
@@ -76,7 +79,7 @@ export class HeadPack {
       const value = accept(text!.slice(packed.at, packed.at + packed.length));
       if (value !== null) {
         this.heads.set(key, packed);
-        return { value, read: { bodiesAt: packed.bodiesAt, complete: packed.complete, version: packed.version } };
+        return { value, read: packed };
       }
     }
     const read = readHead(this.entryFile(key));
@@ -138,7 +141,7 @@ export class HeadPack {
       for (const [key, h] of heads) {
         // Left out: a line in the pack that proved to be of another write.
         if ('at' in h && stale.has(key)) continue;
-        let read: PackedHead | NonNullable<ReturnType<typeof readHead>> | null = 'written' in h ? null : h;
+        let read: Read | null = 'written' in h ? null : h;
         if (read && 'at' in read) {
           const now = pack!.entries.get(key);
           read = now && now.version === read.version ? now : null;
