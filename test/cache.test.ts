@@ -4,9 +4,9 @@
 import type * as Fs from 'node:fs';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { MIGRATION } from './helpers/cli.js';
+import { MIGRATION, writeTree } from './helpers/cli.js';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FactsCache } from '../src/cache/cache.js';
 import { makeDirs } from '../src/files.js';
@@ -106,6 +106,24 @@ function rewriteFactsEntries(cacheDir: string, rewrite: (lines: string[]) => str
   }
   return changed;
 }
+
+/** store.go of the trees whose SQL text comes from package queries: a delete of `queries.DeleteOne`, then `more`. */
+const storeGo = (more = ''): string => `package store
+
+import (
+\t"context"
+\t"database/sql"
+
+\t"example.com/app/queries"
+)
+
+type Store struct{ db *sql.DB }
+
+func (s *Store) Delete(ctx context.Context, id string) error {
+\t_, err := s.db.ExecContext(ctx, queries.DeleteOne, id)
+\treturn err
+}
+${more}`;
 
 const live = (r: RunResult): string[] => r.findings.filter((f) => !f.suppressed).map((f) => `${f.span.file}:${f.span.start.line} ${f.ruleId}`).sort();
 
@@ -384,32 +402,14 @@ describe('persistent cache', () => {
       'migrations/001_init.sql': MIGRATION,
       'queries/vars.go': queries('api_keys'),
       'store/stmts.go': stmts('api_keys'),
-      'store/store.go': `package store
-
-import (
-\t"context"
-\t"database/sql"
-
-\t"example.com/app/queries"
-)
-
-type Store struct{ db *sql.DB }
-
-func (s *Store) Delete(ctx context.Context, id string) error {
-\t_, err := s.db.ExecContext(ctx, queries.DeleteOne, id)
-\treturn err
-}
-
+      'store/store.go': storeGo(`
 func (s *Store) DeleteKey(ctx context.Context, id string) error {
 \t_, err := s.db.ExecContext(ctx, deleteKey, id)
 \treturn err
 }
-`,
+`),
     };
-    for (const [rel, text] of Object.entries(files)) {
-      mkdirSync(dirname(join(dir, rel)), { recursive: true });
-      writeFileSync(join(dir, rel), text);
-    }
+    writeTree(dir, files);
     const run = () => analyze({ paths: ['.'], cwd: dir, cache: true, cacheDir });
     const plain = async (): Promise<string[]> => live(await analyze({ paths: ['.'], cwd: dir, cache: false }));
     const both = ['store/store.go:13 RLS001', 'store/store.go:18 RLS001'];
@@ -443,28 +443,10 @@ func (s *Store) DeleteKey(ctx context.Context, id string) error {
       'go.mod': 'module example.com/app\n\ngo 1.22\n',
       'migrations/001_init.sql': MIGRATION,
       'queries/queries.go': queries('api_keys'),
-      'store/store.go': `package store
-
-import (
-\t"context"
-\t"database/sql"
-
-\t"example.com/app/queries"
-)
-
-type Store struct{ db *sql.DB }
-
-func (s *Store) Delete(ctx context.Context, id string) error {
-\t_, err := s.db.ExecContext(ctx, queries.DeleteOne, id)
-\treturn err
-}
-`,
+      'store/store.go': storeGo(),
       'other/other.go': 'package other\n\nimport "database/sql"\n\nfunc Ping(db *sql.DB) error { return db.Ping() }\n',
     };
-    for (const [rel, text] of Object.entries(files)) {
-      mkdirSync(dirname(join(dir, rel)), { recursive: true });
-      writeFileSync(join(dir, rel), text);
-    }
+    writeTree(dir, files);
     const run = () => analyze({ paths: ['.'], cwd: dir, cache: true, cacheDir });
     const first = await run();
     expect(live(first)).toContain('store/store.go:13 RLS001');
@@ -519,10 +501,7 @@ func (s *Store) AddWidget(ctx context.Context, id string) error {
 }
 `,
     };
-    for (const [rel, text] of Object.entries(files)) {
-      mkdirSync(dirname(join(dir, rel)), { recursive: true });
-      writeFileSync(join(dir, rel), text);
-    }
+    writeTree(dir, files);
     const run = () => analyze({ paths: ['.'], cwd: dir, cache: true, cacheDir });
     const plain = async () => live(await analyze({ paths: ['.'], cwd: dir, cache: false }));
     const first = await run();
@@ -568,10 +547,7 @@ ${call}
 `;
     function tree(files: Record<string, string>): { dir: string; run: () => Promise<RunResult>; plain: () => Promise<RunResult> } {
       const dir = mkdtempSync(join(tmpdir(), 'rlscov-widen-'));
-      for (const [rel, text] of Object.entries({ 'go.mod': 'module example.com/w\n\ngo 1.21\n', 'migrations/001_init.sql': MIGRATION, ...files })) {
-        mkdirSync(dirname(join(dir, rel)), { recursive: true });
-        writeFileSync(join(dir, rel), text);
-      }
+      writeTree(dir, { 'go.mod': 'module example.com/w\n\ngo 1.21\n', 'migrations/001_init.sql': MIGRATION, ...files });
       const cacheDir = mkdtempSync(join(tmpdir(), 'rlscov-widen-cache-'));
       return {
         dir,
