@@ -270,7 +270,7 @@ async function analyzeTree(opts: AnalyzeOptions, deps: AnalyzeDeps, onCache?: (c
 
   // Classify.
   stage.mark('rules');
-  const sites: ClassifiedSite[] = solved.sites.map((s) => ({ ...s, verdict: verdictOf(s, needs(s.statements), catalog) }));
+  const sites: ClassifiedSite[] = solved.sites.map((s) => classified(s, verdictOf(s, needs(s.statements), catalog)));
   const siteByObj = new Map<WriteSite, ClassifiedSite>();
   solved.sites.forEach((s, i) => siteByObj.set(s, sites[i]!));
   const helperCalls = solved.helperCalls.map((h) => ({ ...h, write: siteByObj.get(h.write)! }));
@@ -1189,6 +1189,13 @@ function declHash(f: FileIR): string {
 
 function settersText(m: Map<string, Map<number, string[]>>): string {
   return JSON.stringify([...m].map(([k, v]) => [k, [...v]]).sort());
+}
+
+/** A site with its verdict, built field by field (a spread copy of each site cost ~18 ms of the 20k-file fork's run). */
+function classified(s: WriteSite, verdict: SiteVerdict): ClassifiedSite {
+  const c: ClassifiedSite = { span: s.span, statementLine: s.statementLine, function: s.function, package: s.package, method: s.method, receiver: s.receiver, handles: s.handles, statements: s.statements, sql: s.sql, verdict };
+  if (s.via) c.via = s.via;
+  return c;
 }
 
 /** What each statement set needs from its handle, from the catalog (policy alternatives per gated table). */

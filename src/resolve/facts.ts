@@ -45,7 +45,7 @@ export function factsFromData(d: FileFactsData, file: FileIR, pkg: PackageInfo):
   const f = emptyFacts();
   f.sites = sitesFromData(d.sites, file, pkg);
   for (const site of f.sites) f.siteIndex.set(siteKey(site), site);
-  for (const c of d.calls) f.calls.push({ ...c, pkg, file });
+  for (const c of d.calls) f.calls.push(callFromData(c, file, pkg));
   f.fields = new Map(d.fields);
   f.gvars = new Map(d.gvars);
   f.returns = new Map(d.returns);
@@ -56,9 +56,22 @@ export function factsFromData(d: FileFactsData, file: FileIR, pkg: PackageInfo):
   return f;
 }
 
-/** The sites `factsToData` stored, for the file they came from (what every round merges of a cached file). */
+/**
+ * The sites `factsToData` stored, for the file they came from (what every round merges of a cached file). Built
+ * field by field, in the order the interpreter builds them: a spread copy (`{ ...s, pkg, file }`) of an object
+ * JSON.parse made costs ~15 times as much (~45 ms of the 20k-file fork's pre-commit run).
+ */
 export function sitesFromData(sites: FileFactsData['sites'], file: FileIR, pkg: PackageInfo): RawSite[] {
-  return sites.map((s) => ({ ...s, pkg, file }));
+  return sites.map((s) => {
+    const site: RawSite = { owner: s.owner, ownerName: s.ownerName, pkg, file, loc: s.loc, sl: s.sl, method: s.method, receiver: s.receiver, recv: s.recv, sql: s.sql, kind: s.kind };
+    if (s.batch !== undefined) site.batch = s.batch;
+    return site;
+  });
+}
+
+/** A call `factsToData` stored, for the file it came from (field by field: see sitesFromData). */
+function callFromData(c: FileFactsData['calls'][number], file: FileIR, pkg: PackageInfo): RawCall {
+  return { caller: c.caller, callerName: c.callerName, pkg, file, loc: c.loc, sl: c.sl, callee: c.callee, calleeText: c.calleeText, args: c.args, argText: c.argText };
 }
 
 /** The setter summaries `factsToData` stored. */

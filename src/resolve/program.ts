@@ -73,9 +73,14 @@ export class Program {
         this.packages.set(f.pkgKey, p);
       }
       p.files.push(f);
-      for (const [n, t] of Object.entries(f.types)) p.types.set(n, t);
-      for (const [n, e] of Object.entries(f.consts)) p.consts.set(n, { e, file: f });
-      for (const [n, v] of Object.entries(f.vars)) p.vars.set(n, { ...v, file: f });
+      // Keys, and objects built field by field: Object.entries and a spread copy per variable made this loop ~130 ms
+      // of the 20k-file fork's pre-commit run.
+      for (const n of Object.keys(f.types)) p.types.set(n, f.types[n]!);
+      for (const n of Object.keys(f.consts)) p.consts.set(n, { e: f.consts[n]!, file: f });
+      for (const n of Object.keys(f.vars)) {
+        const v = f.vars[n]!;
+        p.vars.set(n, { t: v.t, v: v.v, line: v.line, file: f });
+      }
       for (const d of f.funcs) {
         const name = d.recvType ? `${d.recvType}.${d.name}` : d.name;
         const id = `${f.pkgKey}.${name}`;
