@@ -1,13 +1,14 @@
-// Pass-1 facts per file: each file's functions are interpreted into facts of their own, which are then merged in
-// program order (sites and setter summaries here, the rest per key in program-facts.ts). A file's facts depend only on its own text, on the declarations of the whole
-// program (types, signatures, constants, variables: its "shape") and on the setter summaries of the round, so
-// they can be cached under those keys and read back (factsToData / factsFromData) instead of interpreting again:
-// a body-only edit re-interprets only the edited file.
+// Pass-1 facts per file: each file's functions are interpreted into facts of their own, which are then joined in
+// program order (sites concatenated, setter summaries merged here, the rest per key in program-facts.ts). A file's
+// facts depend only on its own text, on the declarations of the whole program (types, signatures, constants,
+// variables: its "shape") and on the setter summaries of the round, so they can be cached under those keys and
+// read back (factsToData / factsFromData) instead of interpreting again: a body-only edit re-interprets only the
+// edited file.
 import type { Evidence } from '../model.js';
 import type { FileIR, FuncDeclIR } from '../go/ir.js';
 import { emptyFacts, type Facts, type RawCall, type RawSite } from './interpret.js';
 import type { PackageInfo } from './program.js';
-import { union, type Val } from './values.js';
+import type { Val } from './values.js';
 
 /** Facts of one file as plain JSON: sites and calls without their (implied) package and file. */
 export interface FileFactsData {
@@ -77,23 +78,6 @@ function callFromData(c: FileFactsData['calls'][number], file: FileIR, pkg: Pack
 /** The setter summaries `factsToData` stored. */
 export function settersFromData(setters: FileFactsData['setters']): Facts['setters'] {
   return new Map(setters.map(([fn, m]) => [fn, new Map(m)]));
-}
-
-/** Adds one file's sites to `into` (the same call reached twice in a file is one site, its values merged). */
-export function mergeSites(into: Pick<Facts, 'sites' | 'siteIndex'>, sites: RawSite[]): void {
-  for (const s of sites) {
-    const k = siteKey(s);
-    const prev = into.siteIndex.get(k);
-    if (prev) {
-      // A copy, not an update: `prev` may belong to a file's facts that later rounds and the cache reuse.
-      const merged: RawSite = { ...prev, recv: union(prev.recv, s.recv), sql: union(prev.sql, s.sql) };
-      into.sites[into.sites.indexOf(prev)] = merged;
-      into.siteIndex.set(k, merged);
-    } else {
-      into.sites.push(s);
-      into.siteIndex.set(k, s);
-    }
-  }
 }
 
 /** Adds one file's setter summaries to `into`. */
