@@ -19,7 +19,7 @@ import { HeadPack } from './pack.js';
 import { EntryWriter } from './writer.js';
 
 /** Bump when the IR or the analysis changes shape, so old caches are not read. */
-export const CACHE_FORMAT = 22;
+export const CACHE_FORMAT = 23;
 
 interface StoredFile {
   format: number;

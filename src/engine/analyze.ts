@@ -690,43 +690,22 @@ function carrierFacts(f: FileIR): CarrierFacts {
   return c;
 }
 
-/**
- * Whether a type is a handle, a pgx batch/tx, or a function type that can carry one, whatever the kept packages:
- * memoised. A function type carries when a type it takes or returns is handle-ish or one a handle or SQL text can
- * hide in (HIDING); one that takes or returns a carrier type of the kept packages carries too (carrierChecks lists
- * its parts). Any other function type (`func(context.Context) error`) carries nothing: a closure of that type that
- * writes must name a handle, or a carrier that returns one, and that keeps its file anyway.
- */
+/** Whether a type is a handle, a function value or a pgx batch/tx, whatever the kept packages: memoised. */
 const staticHandleish = new Map<string, boolean>();
 function isStaticHandleish(t: string): boolean {
   let r = staticHandleish.get(t);
   if (r === undefined) {
-    const base = strippedType(t);
-    r = isHandleType(t) || isHandleType('*' + base) || (t.startsWith('func(') && funcTypeParts(t).some((p) => HIDING.has(strippedType(p)) || isStaticHandleish(p))) || /pgx\/v\d+\.(Batch|Tx)$/.test(base);
+    const base = t.replace(/^[*[\]]+/, '');
+    r = isHandleType(t) || isHandleType('*' + base) || t.startsWith('func(') || /pgx\/v\d+\.(Batch|Tx)$/.test(base);
     staticHandleish.set(t, r);
   }
   return r;
 }
 
 /**
- * Types (as go/lower.ts writes them) a value handed to or returned by a function value can hide a handle or SQL
- * text in: strings, empty and other interfaces, maps, structs and channels, and types the lowering could not read.
- */
-const HIDING = new Set(['string', 'any', 'interface', 'map', 'struct', 'chan', '?']);
-
-/** The types a function type takes and returns, those of function types among them included (`func(a,func(b)(c))(d)`: a, b, c, d). */
-function funcTypeParts(t: string): string[] {
-  return t
-    .slice('func'.length)
-    .split(/[(),]/)
-    .filter((p) => p !== '' && p !== 'func');
-}
-
-/**
  * Per kept package, a matcher for its exported carriers: functions whose parameters or results are database
- * handles, function values that can carry one (possible wrappers: see isStaticHandleish) or carrier types; types
- * with handle fields, handle methods or database-like interfaces; handle-typed variables; constants holding SQL
- * text.
+ * handles, function values (possible wrappers) or carrier types; types with handle fields, handle methods or
+ * database-like interfaces; handle-typed variables; constants holding SQL text.
  */
 function carrierNames(files: FileIR[], kept: Set<string>, checks: Map<FileIR, CarrierChecks>): Map<string, Set<string>> {
   const carrierTypes = new Set<string>();
@@ -794,8 +773,7 @@ interface CarrierChecks {
 
 function carrierChecks(f: FileIR): CarrierChecks {
   const facts = carrierFacts(f);
-  // A function type's parts count as its own: one that takes or returns a carrier type carries.
-  const list = (types: string[]): TypeList => ({ handle: types.some(isStaticHandleish), bases: [...new Set(types.flatMap((t) => (t.startsWith('func(') ? funcTypeParts(t) : [t])).map(strippedType))] });
+  const list = (types: string[]): TypeList => ({ handle: types.some(isStaticHandleish), bases: [...new Set(types.map(strippedType))] });
   return { facts, types: facts.types.map((t) => list(t.holds)), methods: facts.methods.map((m) => list(m.sig)), funcs: facts.funcs.map((fn) => list(fn.sig)), vars: facts.vars.map((v) => list([v.type])) };
 }
 
