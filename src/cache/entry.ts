@@ -2,11 +2,18 @@
 // line came from. An entry is lines of JSON text, replaced whole (written beside, then renamed).
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
+/** Where the rest of an entry starts (-1: no rest), whether the entry ends whole, and the write it is of. */
+export interface HeadRead {
+  bodiesAt: number;
+  complete: boolean;
+  version: string;
+}
+
 /**
  * The first line of an entry, read without the rest; `bodiesAt`: the byte offset of the second line (-1: none);
  * `complete`: the entry ends as a whole one does. Null when it cannot be read.
  */
-export function readHead(file: string): { head: string; bodiesAt: number; complete: boolean; version: string } | null {
+export function readHead(file: string): (HeadRead & { head: string }) | null {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -63,7 +70,7 @@ function lineAt(fd: number, offset: number, size: number): { text: string; bytes
  * under the same inode, size and modification time is the one whose first line was read. The rest of an entry is
  * read only from that file: another run may have replaced it in between (with other variants, say).
  */
-export function versionOf(st: { ino: number; size: number; mtimeMs: number }): string {
+function versionOf(st: { ino: number; size: number; mtimeMs: number }): string {
   return `${st.ino}:${st.size}:${st.mtimeMs}`;
 }
 

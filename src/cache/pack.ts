@@ -17,14 +17,7 @@
 
 import { readFileSync } from 'node:fs';
 import { writeFileAtomicParts } from '../files.js';
-import { readHead } from './entry.js';
-
-/** Where the rest of an entry starts (-1: no rest), whether the entry ends whole, and the write it is of. */
-export interface HeadRead {
-  bodiesAt: number;
-  complete: boolean;
-  version: string;
-}
+import { readHead, type HeadRead } from './entry.js';
 
 interface Pack {
   entries: Map<string, PackedHead>;
@@ -32,13 +25,10 @@ interface Pack {
   text: string | null;
 }
 
-interface PackedHead {
+interface PackedHead extends HeadRead {
   /** Where the line is in the pack (characters, which are bytes: ASCII). */
   at: number;
   length: number;
-  bodiesAt: number;
-  complete: boolean;
-  version: string;
 }
 
 type PackIndex = { format: number; tool: string; entries: Array<[key: string, length: number, bodiesAt: number, complete: number, version: string]> };
@@ -86,7 +76,7 @@ export class HeadPack {
     const value = read && accept(read.head);
     if (!read || value === null) return null;
     this.heads.set(key, read);
-    return { value, read: { bodiesAt: read.bodiesAt, complete: read.complete, version: read.version } };
+    return { value, read };
   }
 
   /** Entry `key` was written by this run: its first line is read back once written (save). */

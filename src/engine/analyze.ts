@@ -695,7 +695,7 @@ const staticHandleish = new Map<string, boolean>();
 function isStaticHandleish(t: string): boolean {
   let r = staticHandleish.get(t);
   if (r === undefined) {
-    const base = t.replace(/^[*[\]]+/, '');
+    const base = strippedType(t);
     r = isHandleType(t) || isHandleType('*' + base) || t.startsWith('func(') || /pgx\/v\d+\.(Batch|Tx)$/.test(base);
     staticHandleish.set(t, r);
   }
