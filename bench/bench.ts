@@ -16,6 +16,9 @@
 //   - pre-commit-api: the same after an exported function was appended (a declaration change);
 //   - pre-commit-config: the comment edit again, with `--config` naming a config file (outside the tree) that
 //                  changes nothing: what reading a config costs every run of a repository that has one;
+//   - pre-commit-daemon: the comment edit again, with `--daemon`, answered by a resident rlscov (`rlscov daemon
+//                  start`, with a socket directory of the bench's own) that one unmeasured run warmed first: what a
+//                  developer's commits cost after the first; the daemon's own peak RSS is reported beside it;
 //   - plain:       the reference configuration: no cache, no worker threads, no prefilter (whichever of these the
 //                  CLI knows), run once.
 // It reports wall time, user+sys CPU time and peak RSS of the child (GNU time when present), files/s and MB/s over
@@ -68,7 +71,7 @@ Trees: the synthetic forks (--sizes) plus every DIR given and every path in RLSC
   --timeout S         kill a run after S seconds (default 900)
   --seed S            generator seed (default 1)
   --skip LIST         measurements to leave out: startup,walk,ast-grep,cold,first,warm,warm-engine,pre-commit,
-                      pre-commit-api,pre-commit-config,plain
+                      pre-commit-api,pre-commit-config,pre-commit-daemon,plain
   --ast-grep-threads N  pass -j N to ast-grep (default: its own choice)
   --rlscov PATH       the rlscov entry point to time (default dist/src/cli/bin.cjs of this checkout)
   --synth-dir DIR     generate the synthetic forks here and keep them (reused when already generated)
@@ -396,8 +399,8 @@ function detectCaps(bin: string): Caps {
 // ---------------------------------------------------------------------------------------------------------------
 // One tree.
 
-type Mode = 'walk' | 'ast-grep' | 'cold' | 'first' | 'warm' | 'warm-engine' | 'pre-commit' | 'pre-commit-api' | 'pre-commit-config' | 'plain';
-const MODES: Mode[] = ['walk', 'ast-grep', 'cold', 'first', 'warm', 'warm-engine', 'pre-commit', 'pre-commit-api', 'pre-commit-config', 'plain'];
+type Mode = 'walk' | 'ast-grep' | 'cold' | 'first' | 'warm' | 'warm-engine' | 'pre-commit' | 'pre-commit-api' | 'pre-commit-config' | 'pre-commit-daemon' | 'plain';
+const MODES: Mode[] = ['walk', 'ast-grep', 'cold', 'first', 'warm', 'warm-engine', 'pre-commit', 'pre-commit-api', 'pre-commit-config', 'pre-commit-daemon', 'plain'];
 const MODE_LABEL: Record<Mode, string> = {
   walk: 'go/parser walk (baseline)',
   'ast-grep': 'ast-grep, one rule',
@@ -408,6 +411,7 @@ const MODE_LABEL: Record<Mode, string> = {
   'pre-commit': 'rlscov pre-commit (1 file changed, cache)',
   'pre-commit-api': 'rlscov pre-commit, exported function added',
   'pre-commit-config': 'rlscov pre-commit, with a config file',
+  'pre-commit-daemon': 'rlscov pre-commit --daemon (resident, warmed)',
   plain: 'rlscov plain (no cache/workers/prefilter)',
 };
 
@@ -540,7 +544,7 @@ async function benchTree(ctx: Ctx, path: string, name: string, synthetic: number
 
   // 1. Plain reference run (single-threaded, uncached, unfiltered).
   const plainSame = plainArgs.join('\0') === coldArgs.join('\0');
-  if (want('plain') || want('cold') || want('warm') || want('warm-engine') || want('pre-commit') || want('pre-commit-api') || want('pre-commit-config') || want('first')) {
+  if (want('plain') || want('cold') || want('warm') || want('warm-engine') || want('pre-commit') || want('pre-commit-api') || want('pre-commit-config') || want('pre-commit-daemon') || want('first')) {
     for (let i = 0; i < Math.max(1, o.plainRuns); i++) {
       clearCache();
       const f = await runScan('plain', plainArgs, plainEnv);
@@ -601,7 +605,7 @@ async function benchTree(ctx: Ctx, path: string, name: string, synthetic: number
   const cacheWritten = (): boolean => (existsSync(cacheDir) && readdirSync(cacheDir).length > 0) || existsSync(join(path, '.rlscov-cache'));
   const warmArgs = scanArgs(cacheArgs);
   let primed = false;
-  if (want('first') || want('warm') || want('warm-engine') || want('pre-commit') || want('pre-commit-api') || want('pre-commit-config')) {
+  if (want('first') || want('warm') || want('warm-engine') || want('pre-commit') || want('pre-commit-api') || want('pre-commit-config') || want('pre-commit-daemon')) {
     clearCache();
     const f = await runScan('first', warmArgs, env);
     if (f) {
@@ -638,7 +642,11 @@ async function benchTree(ctx: Ctx, path: string, name: string, synthetic: number
     ['pre-commit', (n) => `\n// rlscov bench: edit ${n}\n`, []],
     ['pre-commit-api', (n) => `\nfunc RlscovBenchEdit${n}() {}\n`, []],
     ['pre-commit-config', (n) => `\n// rlscov bench: edit ${n} (config)\n`, ['--config', configFile]],
+    ['pre-commit-daemon', (n) => `\n// rlscov bench: edit ${n} (daemon)\n`, ['--daemon']],
   ];
+  // The daemon's socket directory: the bench's own, private, so that no daemon of the user's is measured.
+  const daemonEnv = { ...env, RLSCOV_DAEMON_DIR: join(outDir, 'daemon') };
+  const daemon = (action: string): string => spawnSync(process.execPath, [o.rlscov, 'daemon', action], { env: daemonEnv, encoding: 'utf8' }).stdout ?? '';
   const preCommitModes = edits.map(([m]) => m);
   const preCommitFile = primed && caps.preCommit && preCommitModes.some(want) ? pickPreCommitFile(path, reference, siteFiles) : null;
   if (primed && caps.preCommit && preCommitModes.some(want) && !preCommitFile) t.notes.push('pre-commit: no Go file found to change');
@@ -648,9 +656,22 @@ async function benchTree(ctx: Ctx, path: string, name: string, synthetic: number
     t.preCommitFile = file;
     const abs = join(path, file);
     const original = readFileSync(abs);
-    restoreOnExit = (): void => writeFileSync(abs, original);
+    const viaDaemon = mode === 'pre-commit-daemon';
+    restoreOnExit = (): void => {
+      writeFileSync(abs, original);
+      if (viaDaemon) daemon('stop');
+    };
     try {
       let n = 0;
+      if (viaDaemon) {
+        if (!/^rlscov daemon: started/.test(daemon('start'))) {
+          t.notes.push('pre-commit-daemon: `rlscov daemon start` did not start a daemon (a build without one?): skipped');
+          continue;
+        }
+        // Warmed as after a developer's first commit: the daemon has loaded, compiled and read the cache once.
+        appendFileSync(abs, edit(0));
+        spawnSync(process.execPath, [o.rlscov, 'pre-commit', file, ...cacheArgs, ...extra], { cwd: path, env: daemonEnv });
+      }
       while (!failed.has(mode) && !enough(mode)) {
         writeFileSync(abs, original);
         appendFileSync(abs, edit(++n));
@@ -658,7 +679,7 @@ async function benchTree(ctx: Ctx, path: string, name: string, synthetic: number
           ? [o.rlscov, 'pre-commit', file, '--format', 'text', ...cacheArgs, ...extra]
           : [o.rlscov, 'scan', '.', '--format', 'text', '--only-files', file, ...cacheArgs, ...extra];
         const outFile = join(outDir, `${mode}.txt`);
-        const s = await measure(process.execPath, args, { cwd: path, env, stdoutFile: outFile, timeout: o.timeout });
+        const s = await measure(process.execPath, args, { cwd: path, env: viaDaemon ? daemonEnv : env, stdoutFile: outFile, timeout: o.timeout });
         add(mode, s);
         if (!ok(s)) {
           failed.add(mode);
@@ -668,6 +689,10 @@ async function benchTree(ctx: Ctx, path: string, name: string, synthetic: number
         const got = findingsFromText(outFile);
         log(`  ${mode} ${sec(s.wall)} s wall, ${sec(s.cpu)} s cpu, ${mb(s.rssMB)} MB, ${got.length} findings in ${file}`);
         check(mode, got.filter((g) => g.file === file), file);
+      }
+      if (viaDaemon) {
+        const m = /, (\d+) MB,/.exec(daemon('status'));
+        if (m) t.notes.push(`pre-commit-daemon: the daemon's resident set after the runs: ${m[1]} MB (the client's is in the table)`);
       }
     } finally {
       restoreOnExit();
@@ -746,6 +771,8 @@ function targets(t: TreeResult): string[] {
   if (base && warm) out.push(`warm ≤ 0.5× go/parser: ${ratio(warm / base)} — ${mark(warm / base <= 0.5)}`);
   if (warm && t.files !== null && t.files <= 3500) out.push(`warm < 0.3 s (${int(t.files)} files): ${sec(warm)} s — ${mark(warm < 0.3)}`);
   if (pre) out.push(`pre-commit < 0.3 s: ${sec(pre)} s — ${mark(pre < 0.3)}`);
+  const preDaemon = t.stats['pre-commit-daemon']?.wall;
+  if (preDaemon) out.push(`pre-commit < 0.3 s, with --daemon: ${sec(preDaemon)} s — ${mark(preDaemon < 0.3)}`);
   const rss = Math.max(...(['cold', 'first', 'warm', 'warm-engine', 'pre-commit', 'pre-commit-api', 'pre-commit-config'] as Mode[]).map((m) => t.stats[m]?.rssMB ?? 0));
   if (rss) out.push(`peak RSS < 300 MB (optimised runs): ${mb(rss)} MB — ${mark(rss < 300)}`);
   return out;

@@ -15,6 +15,7 @@ import type { RunResult } from '../model.js';
 import { TOOL_VERSION } from '../version.js';
 import { writeFileAtomic } from '../files.js';
 import { readFrom, readLine } from './entry.js';
+import { keepingParsedLines, parsedOnce } from './kept.js';
 import { HeadPack } from './pack.js';
 import { EntryWriter } from './writer.js';
 
@@ -104,7 +105,8 @@ export class FactsCache {
     const found = pack.head(key, parseHead<StoredFile>);
     if (!found) return undefined;
     const { value: head, read } = found;
-    const ir = head.ir;
+    // A kept head (kept.ts) is shared with later runs: this run marks and loads the bodies of its own functions.
+    const ir = head.ir && keepingParsedLines() ? { ...head.ir, funcs: head.ir.funcs.map((f) => ({ ...f })) } : head.ir;
     if (ir) {
       // Validated now, parsed later: a truncated entry is a miss, never a failure in the middle of the analysis.
       if (read.bodiesAt < 0 || !read.complete || typeof head.decl !== 'string') return undefined;
@@ -114,7 +116,7 @@ export class FactsCache {
       const load = (): FuncDeclIR['body'][] => {
         if (bodies) return bodies;
         try {
-          bodies = JSON.parse(pack.readPast(key, () => readFrom(file, bodiesAt, version))) as FuncDeclIR['body'][];
+          bodies = parsedOnce(`${file}\0${version}\0bodies`, () => JSON.parse(pack.readPast(key, () => readFrom(file, bodiesAt, version))) as FuncDeclIR['body'][]);
         } catch (e) {
           if (!relower) throw e;
           bodies = relower().funcs.map((f) => f.body);
@@ -178,14 +180,14 @@ export class FactsCache {
     return {
       head: found.value.facts,
       // The lookups alone (a run after a declaration change reads those of every entry, and few bodies).
-      deps: () => (deps ??= JSON.parse(pack.readPast(key, () => readLine(file, at, version)))),
+      deps: () => (deps ??= parsedOnce(`${file}\0${version}\0deps`, () => JSON.parse(pack.readPast(key, () => readLine(file, at, version))) as unknown)),
       body: () => {
-        if (body === undefined) {
+        body ??= parsedOnce(`${file}\0${version}\0body`, () => {
           const rest = pack.readPast(key, () => readFrom(file, at, version));
           const nl = rest.indexOf('\n');
           if (nl < 0) throw new Error(`${file}: no facts after the lookups`);
-          body = JSON.parse(rest.slice(nl + 1));
-        }
+          return JSON.parse(rest.slice(nl + 1)) as unknown;
+        });
         return body;
       },
     };

@@ -15,9 +15,10 @@
 // apart, each line was a string of its own, which the values parsed from it refer to (V8 slices long strings
 // out of the text parsed): 5 MB of strings on temporal, copied twice by the young generation's collections.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { writeFileAtomicParts } from '../files.js';
 import { readHead, type HeadRead } from './entry.js';
+import { keepingParsedLines, parsedOnce } from './kept.js';
 
 interface Pack {
   entries: Map<string, PackedHead>;
@@ -62,6 +63,7 @@ export class HeadPack {
    */
   head<T>(key: string, accept: (text: string) => T | null): { value: T; read: HeadRead } | null {
     const pack = this.stale.has(key) ? null : this.packed();
+    if (keepingParsedLines()) return this.keptHead(key, accept, pack);
     // The lines first: read again (if let go), they come with their own index.
     const text = pack?.entries.has(key) ? this.text() : null;
     const packed = text !== null && pack!.entries.get(key);
@@ -74,6 +76,28 @@ export class HeadPack {
     }
     const read = readHead(this.entryFile(key));
     const value = read && accept(read.head);
+    if (!read || value === null) return null;
+    this.heads.set(key, read);
+    return { value, read };
+  }
+
+  /**
+   * `head` in a process that keeps parsed lines (kept.ts): each line known by the write it is of, wherever it is
+   * read from (the pack, whose text is then kept too, or the entry).
+   */
+  private keptHead<T>(key: string, accept: (text: string) => T | null, pack: Pack | null): { value: T; read: HeadRead } | null {
+    const name = (version: string): string => `${this.entryFile(key)}\0${version}\0head`;
+    const packed = pack?.entries.get(key);
+    if (packed && pack!.text !== null) {
+      const text = pack!.text;
+      const value = parsedOnce(name(packed.version), () => accept(text.slice(packed.at, packed.at + packed.length)));
+      if (value !== null) {
+        this.heads.set(key, packed);
+        return { value, read: packed };
+      }
+    }
+    const read = readHead(this.entryFile(key));
+    const value = read && parsedOnce(name(read.version), () => accept(read.head));
     if (!read || value === null) return null;
     this.heads.set(key, read);
     return { value, read };
@@ -101,7 +125,7 @@ export class HeadPack {
    * reads them again.
    */
   release(): void {
-    if (this.pack) this.pack.text = null;
+    if (this.pack && !keepingParsedLines()) this.pack.text = null;
   }
 
   /**
@@ -169,8 +193,25 @@ export class HeadPack {
 
   /** The pack on disk, null when there is none or it is not one of this format and tool written whole. */
   private read(): Pack | null {
+    if (!keepingParsedLines()) return this.readFrom(readFileSync);
+    // Kept by the write it is of, like the lines (kept.ts): a pack is replaced whole, never changed in place.
+    let fd: number;
     try {
-      const data = readFileSync(this.file);
+      fd = openSync(this.file, 'r');
+    } catch {
+      return null;
+    }
+    try {
+      const st = fstatSync(fd);
+      return parsedOnce(`${this.file}\0${st.ino}:${st.size}:${st.mtimeMs}\0pack`, () => this.readFrom(() => readFileSync(fd)));
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private readFrom(readFile: (file: string) => Buffer): Pack | null {
+    try {
+      const data = readFile(this.file);
       const nl = data.lastIndexOf(10);
       if (nl < 0) return null;
       // A pack cut short ends inside its lines or its index: not JSON, or not an index.

@@ -16,6 +16,7 @@ import { TOOL_VERSION } from '../version.js';
 import { formatAudit, formatCatalog, type AuditFormat } from './tables.js';
 import { FAIL_ON, finishScan, planScan, type FailOn } from './scan.js';
 import { initConfig } from './init.js';
+import { keepParsedLines, keepingParsedLines } from '../cache/kept.js';
 import type { ReplayOutput, RunRecorder } from './replay.js';
 
 export interface Io {
@@ -26,13 +27,16 @@ export interface Io {
   env: Record<string, string | undefined>;
   /** Set by run.ts: records what the run reads, so an identical run on unchanged inputs can be replayed. */
   replay?: RunRecorder;
+  /** Set by the daemon (daemon.ts), whose process runs many commands: parsed cache lines are kept between them. */
+  resident?: boolean;
 }
 
 export { FAIL_ON, exitCodeFor } from './scan.js';
 
-const SUBCOMMANDS = new Set(['scan', 'audit', 'catalog', 'rules', 'explain', 'config', 'pre-commit', 'init']);
+const SUBCOMMANDS = new Set(['scan', 'audit', 'catalog', 'rules', 'explain', 'config', 'pre-commit', 'init', 'daemon']);
 
 export async function main(argv: string[], io: Io): Promise<number> {
+  if (io.resident && !keepingParsedLines()) keepParsedLines({});
   // `rlscov` with no sub-command (or with only paths and flags) means `scan`.
   const first = argv.find((a) => !a.startsWith('-'));
   const wantsHelpOrVersion = argv.some((a) => a === '--help' || a === '-h' || a === '--version');
@@ -50,7 +54,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       .option('workers', { type: 'number', describe: 'parser worker threads (default 0: parse in-process, the fastest on a few cores)' })
       .option('prefilter', { type: 'boolean', default: true, describe: 'parse only files that can matter; --no-prefilter parses every file' })
       .option('database-url', { type: 'string', describe: 'read the RLS catalog from this live database, read-only (default: $RLSCOV_DATABASE_URL, else database.url in the config); compared with the migrations when there are any' })
-      .option('catalog', { choices: ['static', 'exact'] as const, describe: 'how migrations become the catalog: static (fold, default) or exact (executed in embedded Postgres, cached)' });
+      .option('catalog', { choices: ['static', 'exact'] as const, describe: 'how migrations become the catalog: static (fold, default) or exact (executed in embedded Postgres, cached)' })
+      .option('daemon', { type: 'boolean', describe: 'run in the resident rlscov daemon, starting one for the next run when none is running (default: $RLSCOV_DAEMON=1; see rlscov daemon)' });
   const scanOptions = (y: Argv) => analysisOptions(y.positional('paths', { type: 'string', array: true, describe: 'files or directories to scan (default: .)' }));
   try {
     const parser = yargs(args);
@@ -199,6 +204,19 @@ export async function main(argv: string[], io: Io): Promise<number> {
           if (!nodeHost.exists(file)) throw new UsageError(`config file not found: ${a.file}`);
           loadConfig(nodeHost, file, io.cwd);
           io.stdout(`${displayPath(io.cwd, file)}: valid${a.file ? '' : ' (this is the config rlscov uses from here)'}\n`);
+        },
+      )
+      .command(
+        'daemon <action>',
+        'daemon start|stop|status: the resident process --daemon runs in (the engine stays loaded between runs; stops after --idle-timeout idle minutes)',
+        (y) =>
+          y
+            .positional('action', { choices: ['start', 'stop', 'status'] as const })
+            .option('foreground', { type: 'boolean', describe: 'start: serve from this process instead of the background (log on stderr)' })
+            .option('idle-timeout', { type: 'number', default: 60, describe: 'start: stop after this many minutes without a run (0: never)' }),
+        () => {
+          // run.ts answers `rlscov daemon ...` itself (daemon.ts); main() only shows its help.
+          throw new UsageError('`rlscov daemon` is run by the rlscov command itself, not through main()');
         },
       )
       .demandCommand(1)

@@ -52,10 +52,13 @@ export interface ReplayIo {
 /** Records kept per cache directory (one per distinct command line); the oldest go first. */
 const MAX_RECORDS = 32;
 
-/** The stamps of the tool's own files (dist/src and dist/rules): a rebuilt tool never replays an old answer. */
+/**
+ * The stamps of the tool's own files (dist/src and dist/rules): a rebuilt tool never replays an old answer (nor
+ * talks to a daemon of another build, daemon.ts). Computed once per process unless `fresh`.
+ */
 let buildStampCache: string | undefined;
-function buildStamp(): string {
-  if (buildStampCache !== undefined) return buildStampCache;
+export function buildStamp(fresh = false): string {
+  if (buildStampCache !== undefined && !fresh) return buildStampCache;
   const dist = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const parts: string[] = [TOOL_VERSION, String(CACHE_FORMAT)];
   for (const sub of ['src', 'rules']) {

@@ -1,0 +1,415 @@
+// The resident process (`rlscov daemon`), in the way of mypy's dmypy and eslint_d: a process that keeps the
+// engine loaded and compiled between runs, so that a pre-commit run on a large tree does not pay node's start,
+// the bundle's load and a cold JIT every time (a pre-commit run on temporal: 0.34-0.44 s as a process of its own,
+// ~0.2 s of it in `main`, which a warm process runs in ~0.19 s).
+//
+// - Opt-in: `--daemon` (or RLSCOV_DAEMON=1) on scan, pre-commit, audit and catalog. The command line checks the
+//   replay record first (replay.ts) as always, then hands the run to the daemon over a Unix socket: argv, working
+//   directory, environment and whether stdout is a terminal. The daemon runs `main` with exactly those (its own
+//   working directory and environment set to the caller's for the run), one run at a time, and answers with what
+//   the run printed, in order, and its exit code. Its runs write replay records as a run of their own would.
+// - No daemon running: the run goes in-process, as without --daemon, and a daemon is started in the background for
+//   the next one. A daemon that fails to answer (stopped, crashed, of another build) never costs a finding: the
+//   run goes in-process.
+// - One daemon per user and build: the socket is named by the tool's build stamp (replay.ts) and node's version,
+//   in a directory only its user can enter (RLSCOV_DAEMON_DIR, else $XDG_RUNTIME_DIR/rlscov, else
+//   <tmpdir>/rlscov-<uid>); a rebuilt or upgraded rlscov never talks to an old daemon, and an old daemon that
+//   sees its own files change stops. A daemon stops after --idle-timeout minutes without a run (default 60).
+//
+// Only node built-ins and the build stamp are imported here: the client side is on the path of every run that
+// asks for the daemon.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hashText } from '../cache/cache.js';
+import { nodeHost } from '../host.js';
+import { buildStamp, RunRecorder } from './replay.js';
+import type { Io } from './main.js';
+
+type Env = Record<string, string | undefined>;
+type Main = (argv: string[], io: Io) => Promise<number>;
+
+/** What a client asks. */
+type Request =
+  | { op: 'run'; argv: string[]; cwd: string; env: Env; isTTY: boolean }
+  | { op: 'status' }
+  | { op: 'stop' };
+
+/** What the daemon says about itself. */
+export interface DaemonStatus {
+  pid: number;
+  /** ms since the epoch */
+  started: number;
+  runs: number;
+  rssMB: number;
+  idleMinutes: number;
+  socket: string;
+}
+
+/** The answer to a run: what it printed (1: stdout, 2: stderr, in order) and its exit code; or: ask elsewhere. */
+type RunReply = { out: Array<[1 | 2, string]>; code: number } | { stale: true };
+
+export const DEFAULT_IDLE_MINUTES = 60;
+
+/** Commands the daemon does not run: those that analyse no tree (every other one, and paths alone, does). */
+const OTHER_COMMANDS = new Set(['rules', 'explain', 'config', 'init', 'daemon']);
+
+/**
+ * Whether this command line asks for the daemon: `--daemon` / `--no-daemon` (the last one wins), else
+ * RLSCOV_DAEMON=1 (or true); and only for the commands that analyse a tree, without --help or --version.
+ */
+export function wantsDaemon(argv: string[], env: Env): boolean {
+  let want = /^(?:1|true|yes)$/i.test(env['RLSCOV_DAEMON'] ?? '');
+  for (const a of argv) {
+    if (a === '--') break;
+    if (a === '--daemon' || a === '--daemon=true') want = true;
+    else if (a === '--no-daemon' || a === '--daemon=false') want = false;
+    else if (a === '--help' || a === '-h' || a === '--version') return false;
+  }
+  if (!want || process.platform === 'win32') return false;
+  const first = argv.find((a) => !a.startsWith('-'));
+  return first === undefined || !OTHER_COMMANDS.has(first);
+}
+
+/** The directory the sockets live in (see the top of this file). */
+export function daemonDir(env: Env): string {
+  if (env['RLSCOV_DAEMON_DIR']) return resolve(env['RLSCOV_DAEMON_DIR']);
+  if (env['XDG_RUNTIME_DIR']) return join(env['XDG_RUNTIME_DIR'], 'rlscov');
+  return join(tmpdir(), `rlscov-${process.getuid?.() ?? 'user'}`);
+}
+
+/** The socket of this build's daemon. */
+export function socketPath(env: Env): string {
+  return join(daemonDir(env), `daemon-${hashText(buildStamp(), process.version).slice(0, 16)}.sock`);
+}
+
+/**
+ * Null when `dir` (made if missing) is a directory of this user that no one else may enter; else why not. Anyone
+ * who can reach the socket can run scans as its user, and write their reports where that user can.
+ */
+function privateDirProblem(dir: string, make: boolean): string | null {
+  try {
+    if (make) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = fs.lstatSync(dir);
+    if (!st.isDirectory()) return `${dir} is not a directory`;
+    if (process.getuid && st.uid !== process.getuid()) return `${dir} belongs to another user`;
+    if ((st.mode & 0o077) !== 0) return `${dir} can be entered by other users (chmod 700 it)`;
+    return null;
+  } catch (e) {
+    return `${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+  }
+}
+
+/** One request, one answer (a JSON line each way); null when no daemon answered. */
+function ask<T>(socket: string, request: Request, timeoutMs = 0): Promise<T | null> {
+  return new Promise((done) => {
+    let text = '';
+    let settled = false;
+    const finish = (v: T | null): void => {
+      if (settled) return;
+      settled = true;
+      c.destroy();
+      done(v);
+    };
+    const c = net.createConnection(socket);
+    c.setEncoding('utf8');
+    if (timeoutMs > 0) c.setTimeout(timeoutMs, () => finish(null));
+    c.on('connect', () => c.write(JSON.stringify(request) + '\n'));
+    c.on('data', (d: string) => {
+      text += d;
+    });
+    c.on('end', () => {
+      try {
+        finish(JSON.parse(text) as T);
+      } catch {
+        finish(null); // cut short: the daemon went away during the run
+      }
+    });
+    c.on('error', () => finish(null));
+    c.on('close', () => finish(null));
+  });
+}
+
+/** bin.cjs beside this file (built), which starts a daemon; null under a TypeScript runner. */
+function binScript(): string | null {
+  const bin = join(dirname(fileURLToPath(import.meta.url)), 'bin.cjs');
+  return fs.existsSync(bin) ? bin : null;
+}
+
+/** Starts a daemon in the background (its log: daemon.log beside the socket). Returns its pid, or null. */
+function spawnDaemon(env: Env, idleMinutes: number): number | null {
+  const bin = binScript();
+  if (!bin) return null;
+  const dir = daemonDir(env);
+  if (privateDirProblem(dir, true) !== null) return null;
+  let log: number | 'ignore' = 'ignore';
+  try {
+    log = fs.openSync(join(dir, 'daemon.log'), 'a', 0o600);
+  } catch {
+    // no log
+  }
+  try {
+    const child = spawn(process.execPath, ['--expose-gc', bin, 'daemon', 'start', '--foreground', '--idle-timeout', String(idleMinutes)], {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: env as NodeJS.ProcessEnv,
+      cwd: dir,
+    });
+    child.unref();
+    return child.pid ?? null;
+  } catch {
+    return null;
+  } finally {
+    if (typeof log === 'number') fs.closeSync(log);
+  }
+}
+
+export interface ClientIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  cwd: string;
+  isTTY: boolean;
+  env: Env;
+}
+
+/**
+ * The client side of `--daemon`: the run's exit code when the daemon ran it (its output written to `io`), or null
+ * when the caller must run it in-process (no daemon: one is started for the next run; a daemon of another build;
+ * a daemon gone during the run, which printed nothing yet).
+ */
+export async function runInDaemon(argv: string[], io: ClientIo): Promise<number | null> {
+  const dir = daemonDir(io.env);
+  const socket = socketPath(io.env);
+  if (!fs.existsSync(socket)) {
+    // The directory is checked before a daemon is trusted with the run, and made (private) before one is started.
+    spawnDaemon(io.env, DEFAULT_IDLE_MINUTES);
+    return null;
+  }
+  const problem = privateDirProblem(dir, false);
+  if (problem) {
+    io.stderr(`rlscov: warning: not using the daemon: ${problem}\n`);
+    return null;
+  }
+  const reply = await ask<RunReply>(socket, { op: 'run', argv, cwd: io.cwd, env: io.env, isTTY: io.isTTY });
+  if (reply === null) {
+    // No one listening (a daemon killed), or gone during the run: a new one for the next run.
+    if (!(await ask<DaemonStatus>(socket, { op: 'status' }, 1000))) spawnDaemon(io.env, DEFAULT_IDLE_MINUTES);
+    return null;
+  }
+  if ('stale' in reply) return null;
+  for (const [fd, s] of reply.out) (fd === 1 ? io.stdout : io.stderr)(s);
+  return reply.code;
+}
+
+/** `rlscov daemon start|stop|status [--foreground] [--idle-timeout MINUTES]`: the exit code. */
+export async function daemonCommand(argv: string[], io: ClientIo, loadMain: () => Promise<Main>): Promise<number> {
+  const args = argv.slice(argv.indexOf('daemon') + 1);
+  const usage = (msg: string): number => {
+    io.stderr(`rlscov: ${msg} (see rlscov daemon --help)\n`);
+    return 2;
+  };
+  let action: string | undefined;
+  let foreground = false;
+  let idleMinutes = DEFAULT_IDLE_MINUTES;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--foreground') foreground = true;
+    else if (a === '--idle-timeout' || a.startsWith('--idle-timeout=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i];
+      const n = Number(v);
+      if (v === undefined || v === '' || !Number.isFinite(n) || n < 0) return usage(`--idle-timeout takes minutes (0: never), got ${v ?? 'nothing'}`);
+      idleMinutes = n;
+    } else if (a.startsWith('-')) return usage(`unknown option ${a} for daemon`);
+    else if (action === undefined) action = a;
+    else return usage(`unexpected argument ${a}`);
+  }
+  if (process.platform === 'win32') return usage('the daemon needs Unix domain sockets; it is not available on Windows');
+  const socket = socketPath(io.env);
+  const running = (): Promise<DaemonStatus | null> => ask<DaemonStatus>(socket, { op: 'status' }, 2000);
+  switch (action) {
+    case 'status': {
+      const s = await running();
+      if (!s) {
+        io.stdout(`rlscov daemon: not running (socket ${socket})\n`);
+        return 1;
+      }
+      const up = Math.round((Date.now() - s.started) / 60_000);
+      io.stdout(`rlscov daemon: running, pid ${s.pid}, up ${up} min, ${s.runs} run${s.runs === 1 ? '' : 's'}, ${s.rssMB} MB, stops after ${s.idleMinutes || 'no'} idle minutes (socket ${s.socket})\n`);
+      return 0;
+    }
+    case 'stop': {
+      const s = await ask<DaemonStatus>(socket, { op: 'stop' }, 10_000);
+      io.stdout(s ? `rlscov daemon: stopped (pid ${s.pid})\n` : 'rlscov daemon: not running\n');
+      return 0;
+    }
+    case 'start': {
+      const s = await running();
+      if (s) {
+        io.stdout(`rlscov daemon: already running, pid ${s.pid} (socket ${s.socket})\n`);
+        return 0;
+      }
+      if (foreground) return serve(io, loadMain, idleMinutes);
+      const problem = privateDirProblem(daemonDir(io.env), true);
+      if (problem) return usage(`cannot start the daemon: ${problem}`);
+      if (spawnDaemon(io.env, idleMinutes) === null) return usage('cannot start the daemon (a build without dist/src/cli/bin.cjs?)');
+      for (let waited = 0; waited < 10_000; waited += 50) {
+        const up = await running();
+        if (up) {
+          io.stdout(`rlscov daemon: started, pid ${up.pid} (socket ${up.socket})\n`);
+          return 0;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return usage(`the daemon did not start; see ${join(daemonDir(io.env), 'daemon.log')}`);
+    }
+    case undefined:
+      return usage('daemon needs an action: start, stop or status');
+    default:
+      return usage(`unknown daemon action ${action} (start, stop, status)`);
+  }
+}
+
+/** The daemon itself (`daemon start --foreground`): serves until stopped or idle. Resolves with its exit code. */
+async function serve(io: ClientIo, loadMain: () => Promise<Main>, idleMinutes: number): Promise<number> {
+  const dir = daemonDir(io.env);
+  const problem = privateDirProblem(dir, true);
+  if (problem) {
+    io.stderr(`rlscov: cannot start the daemon: ${problem}\n`);
+    return 2;
+  }
+  const socket = socketPath(io.env);
+  const build = buildStamp();
+  const log = (s: string): void => io.stderr(`${new Date().toISOString()} rlscov daemon ${process.pid}: ${s}\n`);
+  // A socket file no one answers on is left by a daemon that was killed.
+  if (await ask<DaemonStatus>(socket, { op: 'status' }, 2000)) {
+    log('another daemon answers on this socket; not starting');
+    return 0;
+  }
+  fs.rmSync(socket, { force: true });
+  const main = await loadMain();
+  const started = Date.now();
+  let runs = 0;
+  let queue: Promise<unknown> = Promise.resolve();
+  let idle: NodeJS.Timeout | undefined;
+  let ino = -1;
+  let finish: (code: number) => void = () => undefined;
+  const finished = new Promise<number>((r) => (finish = r));
+
+  const stop = (why: string): void => {
+    log(`stopping: ${why}`);
+    server.close();
+    try {
+      // Only our own socket: another daemon may have taken the name since.
+      if (fs.lstatSync(socket).ino === ino) fs.rmSync(socket, { force: true });
+    } catch {
+      // gone already
+    }
+    finish(0);
+  };
+  const armIdle = (): void => {
+    if (idle) clearTimeout(idle);
+    if (idleMinutes > 0) idle = setTimeout(() => stop(`idle for ${idleMinutes} min`), idleMinutes * 60_000);
+  };
+  // The heap a run leaves is collected once runs pause (the daemon runs with --expose-gc): a full collection of a
+  // large tree's heap takes 0.1-0.3 s, which a run that came in meanwhile would wait for.
+  let collect: NodeJS.Timeout | undefined;
+  const collectSoon = (): void => {
+    if (collect) clearTimeout(collect);
+    collect = setTimeout(() => (globalThis as { gc?: () => void }).gc?.(), 2000);
+    collect.unref();
+  };
+  const status = (): DaemonStatus => ({ pid: process.pid, started, runs, rssMB: Math.round(process.memoryUsage().rss / 1e6), idleMinutes, socket });
+
+  const runOne = async (r: Extract<Request, { op: 'run' }>): Promise<RunReply> => {
+    // Rebuilt or reinstalled under us: this process runs old code. The caller runs it in-process.
+    if (buildStamp(true) !== build) {
+      setImmediate(() => stop('rlscov was rebuilt or reinstalled'));
+      return { stale: true };
+    }
+    const out: Array<[1 | 2, string]> = [];
+    // The run sees the caller's environment and working directory, as the same run in-process would (libraries
+    // read process.env: pg's PGHOST and friends).
+    for (const k of Object.keys(process.env)) if (!(k in r.env)) delete process.env[k];
+    Object.assign(process.env, r.env);
+    const runIo: Io = { stdout: (s) => out.push([1, s]), stderr: (s) => out.push([2, s]), cwd: r.cwd, isTTY: r.isTTY, env: r.env };
+    try {
+      process.chdir(r.cwd);
+      const recorder = new RunRecorder(r.argv, runIo, nodeHost);
+      const code = await main(r.argv, { ...runIo, replay: recorder, resident: true });
+      recorder.save(code);
+      return { out, code };
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      out.push([2, `rlscov: internal error: ${err.message} (please report it with RLSCOV_DEBUG=1 output)\n`]);
+      if (r.env['RLSCOV_DEBUG']) out.push([2, `${err.stack ?? ''}\n`]);
+      return { out, code: 2 };
+    } finally {
+      process.chdir(dir);
+    }
+  };
+
+  const server = net.createServer((conn) => {
+    let text = '';
+    conn.setEncoding('utf8');
+    conn.on('error', () => undefined); // a client gone: nothing to answer
+    conn.on('data', (d: string) => {
+      text += d;
+      const nl = text.indexOf('\n');
+      if (nl < 0) return;
+      conn.removeAllListeners('data');
+      let req: Request;
+      try {
+        req = JSON.parse(text.slice(0, nl)) as Request;
+      } catch {
+        conn.destroy();
+        return;
+      }
+      if (req.op === 'status') conn.end(JSON.stringify(status()) + '\n');
+      else if (req.op === 'stop') {
+        conn.end(JSON.stringify(status()) + '\n', () => stop('asked to stop'));
+      } else if (req.op === 'run' && Array.isArray(req.argv) && typeof req.cwd === 'string' && req.env && typeof req.env === 'object') {
+        if (idle) clearTimeout(idle);
+        if (collect) clearTimeout(collect);
+        const r = req;
+        queue = queue
+          .then(() => runOne(r))
+          .then((reply) => {
+            runs++;
+            conn.end(JSON.stringify(reply) + '\n');
+            armIdle();
+            collectSoon();
+          });
+      } else conn.destroy();
+    });
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(socket, () => ok());
+  }).catch((e: NodeJS.ErrnoException) => {
+    log(`cannot listen on ${socket}: ${e.code ?? e.message}`);
+    finish(e.code === 'EADDRINUSE' ? 0 : 2);
+  });
+  if (!server.listening) return finished;
+  ino = fs.lstatSync(socket).ino;
+  log(`listening on ${socket}`);
+  armIdle();
+  // Another daemon that took the socket's name (two started at once) leaves this one unreachable: stop.
+  const watch = setInterval(() => {
+    let now = -1;
+    try {
+      now = fs.lstatSync(socket).ino;
+    } catch {
+      // removed
+    }
+    if (now !== ino) stop('its socket was removed or replaced');
+  }, 30_000);
+  watch.unref();
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(sig, () => stop(sig));
+  const code = await finished;
+  clearInterval(watch);
+  if (idle) clearTimeout(idle);
+  return code;
+}
