@@ -180,6 +180,15 @@ describe.skipIf(process.platform === 'win32')('the daemon, through the built com
     expect(help.stdout).toContain('--idle-timeout');
   });
 
+  it('says so, once, when the socket path would be too long for a Unix socket', () => {
+    const long = join(tempDir('rlscov-daemon-long-'), 'd'.repeat(90));
+    const r = rlscov(['scan', '.', '--format', 'json', '--no-cache', '--daemon'], { RLSCOV_DAEMON_DIR: long });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^rlscov: warning: not using the daemon: its socket path is \d+ bytes long, over the 103 a Unix socket allows \(set RLSCOV_DAEMON_DIR to a shorter directory\)\n$/);
+    expect(findings(r.stdout)).toEqual(findings(rlscov(['scan', '.', '--format', 'json', '--no-cache']).stdout));
+    expect(rlscov(['daemon', 'start'], { RLSCOV_DAEMON_DIR: long })).toMatchObject({ code: 2, stderr: expect.stringMatching(/^rlscov: cannot use the daemon: its socket path is \d+ bytes long/) });
+  });
+
   it('makes its socket directory private when it makes it', () => {
     const fresh = join(tempDir('rlscov-daemon-fresh-'), 'a', 'b');
     const r = spawnSync(process.execPath, [BIN, 'daemon', 'start', '--idle-timeout', '0.05'], { env: env({ RLSCOV_DAEMON_DIR: fresh }), encoding: 'utf8' });

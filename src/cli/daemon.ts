@@ -103,6 +103,15 @@ function privateDirProblem(dir: string, make: boolean): string | null {
   }
 }
 
+/** Unix domain socket paths are limited to 108 bytes on Linux (104 on macOS), the final NUL included. */
+const MAX_SOCKET_PATH_BYTES = 103;
+
+/** Null when `socket` can be listened on as far as its name goes; else why not. */
+function socketNameProblem(socket: string): string | null {
+  const n = Buffer.byteLength(socket);
+  return n > MAX_SOCKET_PATH_BYTES ? `its socket path is ${n} bytes long, over the ${MAX_SOCKET_PATH_BYTES} a Unix socket allows (set RLSCOV_DAEMON_DIR to a shorter directory)` : null;
+}
+
 /** One request, one answer (a JSON line each way); null when no daemon answered. */
 function ask<T>(socket: string, request: Request, timeoutMs = 0): Promise<T | null> {
   return new Promise((done) => {
@@ -183,6 +192,11 @@ export interface ClientIo {
 export async function runInDaemon(argv: string[], io: ClientIo): Promise<number | null> {
   const dir = daemonDir(io.env);
   const socket = socketPath(io.env);
+  const badName = socketNameProblem(socket);
+  if (badName) {
+    io.stderr(`rlscov: warning: not using the daemon: ${badName}\n`);
+    return null;
+  }
   if (!fs.existsSync(socket)) {
     // The directory is checked before a daemon is trusted with the run, and made (private) before one is started.
     spawnDaemon(io.env, DEFAULT_IDLE_MINUTES);
@@ -228,6 +242,8 @@ export async function daemonCommand(argv: string[], io: ClientIo, loadMain: () =
   }
   if (process.platform === 'win32') return usage('the daemon needs Unix domain sockets; it is not available on Windows');
   const socket = socketPath(io.env);
+  const badName = socketNameProblem(socket);
+  if (badName) return usage(`cannot use the daemon: ${badName}`);
   const running = (): Promise<DaemonStatus | null> => ask<DaemonStatus>(socket, { op: 'status' }, 2000);
   switch (action) {
     case 'status': {
@@ -396,7 +412,8 @@ async function serve(io: ClientIo, loadMain: () => Promise<Main>, idleMinutes: n
   ino = fs.lstatSync(socket).ino;
   log(`listening on ${socket}`);
   armIdle();
-  // Another daemon that took the socket's name (two started at once) leaves this one unreachable: stop.
+  // Another daemon that took the socket's name (two started at once) leaves this one unreachable, and so does a
+  // rebuild or reinstall (new clients ask another socket): stop, rather than hold memory until the idle timeout.
   const watch = setInterval(() => {
     let now = -1;
     try {
@@ -405,6 +422,7 @@ async function serve(io: ClientIo, loadMain: () => Promise<Main>, idleMinutes: n
       // removed
     }
     if (now !== ino) stop('its socket was removed or replaced');
+    else if (buildStamp(true) !== build) stop('rlscov was rebuilt or reinstalled');
   }, 30_000);
   watch.unref();
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(sig, () => stop(sig));
