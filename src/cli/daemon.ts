@@ -339,6 +339,20 @@ async function serve(io: ClientIo, loadMain: () => Promise<Main>, idleMinutes: n
   };
   const status = (): DaemonStatus => ({ pid: process.pid, started, runs, rssMB: Math.round(process.memoryUsage().rss / 1e6), idleMinutes, socket });
 
+  /** What the run being answered left to do once it has answered (saving the cache, its replay record). */
+  let after: Array<() => Promise<void>> = [];
+  const finishRun = async (): Promise<void> => {
+    const work = after;
+    after = [];
+    for (const w of work) {
+      try {
+        await w();
+      } catch (e) {
+        log(`after a run: ${(e as Error).message}`);
+      }
+    }
+    process.chdir(dir);
+  };
   const runOne = async (r: Extract<Request, { op: 'run' }>): Promise<RunReply> => {
     // Rebuilt or reinstalled under us: this process runs old code. The caller runs it in-process.
     if (buildStamp(true) !== build) {
@@ -350,20 +364,23 @@ async function serve(io: ClientIo, loadMain: () => Promise<Main>, idleMinutes: n
     // read process.env: pg's PGHOST and friends).
     for (const k of Object.keys(process.env)) if (!(k in r.env)) delete process.env[k];
     Object.assign(process.env, r.env);
-    const runIo: Io = { stdout: (s) => out.push([1, s]), stderr: (s) => out.push([2, s]), cwd: r.cwd, isTTY: r.isTTY, env: r.env };
+    // What the run writes once it has answered (a warning from saving the cache) goes to the daemon's log.
+    let answered = false;
+    const write = (fd: 1 | 2) => (s: string) => (answered ? log(s.trimEnd()) : out.push([fd, s]));
+    const runIo: Io = { stdout: write(1), stderr: write(2), cwd: r.cwd, isTTY: r.isTTY, env: r.env };
     try {
       process.chdir(r.cwd);
       const recorder = new RunRecorder(r.argv, runIo, nodeHost);
-      const code = await main(r.argv, { ...runIo, replay: recorder, resident: true });
-      recorder.save(code);
+      // The cache is saved and the replay record written once the caller has its answer, before the next run.
+      const code = await main(r.argv, { ...runIo, replay: recorder, resident: true, defer: (work) => after.push(work) });
+      after.push(async () => void recorder.save(code));
+      answered = true;
       return { out, code };
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       out.push([2, `rlscov: internal error: ${err.message} (please report it with RLSCOV_DEBUG=1 output)\n`]);
       if (r.env['RLSCOV_DEBUG']) out.push([2, `${err.stack ?? ''}\n`]);
       return { out, code: 2 };
-    } finally {
-      process.chdir(dir);
     }
   };
 
@@ -395,6 +412,9 @@ async function serve(io: ClientIo, loadMain: () => Promise<Main>, idleMinutes: n
           .then((reply) => {
             runs++;
             conn.end(JSON.stringify(reply) + '\n');
+            return finishRun();
+          })
+          .then(() => {
             armIdle();
             collectSoon();
           });

@@ -29,6 +29,8 @@ export interface Io {
   replay?: RunRecorder;
   /** Set by the daemon (daemon.ts), whose process runs many commands: parsed cache lines are kept between them. */
   resident?: boolean;
+  /** Set by the daemon: takes the cache's saving, which it runs once it has answered (AnalyzeDeps.defer). */
+  defer?: (work: () => Promise<void>) => void;
 }
 
 export { FAIL_ON, exitCodeFor } from './scan.js';
@@ -269,7 +271,7 @@ async function runAnalysis(a: Record<string, unknown>, io: Io, extra: Partial<An
   const databaseUrl = (a['database-url'] as string | undefined) || io.env['RLSCOV_DATABASE_URL'];
   if (databaseUrl) opts.databaseUrl = databaseUrl;
   if (a['catalog']) opts.catalogMode = a['catalog'] as 'static' | 'exact';
-  return analyze(opts, { env: io.env, timingSink: io.stderr, warn: io.stderr, host });
+  return analyze(opts, { env: io.env, timingSink: io.stderr, warn: io.stderr, host, ...(io.defer ? { defer: io.defer } : {}) });
 }
 
 /** A result replay may answer again: computed with the cache on, from files (a live database can change). */

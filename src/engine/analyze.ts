@@ -43,6 +43,12 @@ export interface AnalyzeDeps {
    * start are never trusted later: tests move the clock instead of waiting.
    */
   now?: () => number;
+  /**
+   * Takes the work that only fills the cache for later runs (the run's result, the file index, the packs), to
+   * run once the answer is out: a resident process (the daemon) answers first. Without it, the run does the work
+   * before it returns. The work never throws; the result must not be changed by whoever receives it.
+   */
+  defer?: (work: () => Promise<void>) => void;
 }
 
 /**
@@ -325,11 +331,22 @@ async function analyzeTree(opts: AnalyzeOptions, deps: AnalyzeDeps, onCache?: (c
   };
   if (cache) {
     stage.mark('cache-save');
-    const sql = sqlClassifications();
-    if (sql.added > sqlSeen) cache.writeSide('sql', sql.entries);
     if (!databaseUrl && !sources.some((s) => s.stale)) cache.setLastRun(runKey, result);
-    index.save(sources);
-    await cache.save();
+    const sql = sqlClassifications();
+    const save = async (): Promise<void> => {
+      if (sql.added > sqlSeen) cache.writeSide('sql', sql.entries);
+      index.save(sources);
+      await cache.save();
+    };
+    if (deps.defer) {
+      deps.defer(() =>
+        save().catch(async (e: unknown) => {
+          // Nothing of a cache half saved may be trusted: the next run starts from an empty one.
+          await cache.discard();
+          deps.warn?.(`rlscov: warning: the cache could not be saved (${(e as Error).message}); it was emptied\n`);
+        }),
+      );
+    } else await save();
   }
   stage.done();
   return result;
