@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, cpSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { wantsDaemon } from '../src/cli/daemon.js';
+import { socketPath, wantsDaemon } from '../src/cli/daemon.js';
 import { removeTempDirs, tempDir } from './helpers/cli.js';
 
 const REPO = join(__dirname, '..');
@@ -25,6 +25,16 @@ describe('wantsDaemon', () => {
     for (const other of [['rules'], ['explain', 'RLS001'], ['config', 'verify'], ['init'], ['daemon', 'status']]) expect(wantsDaemon([...other, '--daemon'], {}), other[0]).toBe(false);
     expect(wantsDaemon(['scan', '--daemon', '--help'], {})).toBe(false);
     expect(wantsDaemon(['--version', '--daemon'], {})).toBe(false);
+  });
+});
+
+describe('socketPath', () => {
+  it('differs with what a process fixes at its start (the locale, pg and node settings), not with the rest', () => {
+    const base = { RLSCOV_DAEMON_DIR: '/tmp/x', PWD: '/a', LANG: 'C.UTF-8' };
+    expect(socketPath({ ...base, PWD: '/b', SHLVL: '3' })).toBe(socketPath(base));
+    for (const [k, v] of [['LANG', 'da_DK.UTF-8'], ['LC_ALL', 'C'], ['USER', 'alice'], ['PGUSER', 'bob'], ['NODE_OPTIONS', '--max-old-space-size=100'], ['TZ', 'UTC']]) {
+      expect(socketPath({ ...base, [k!]: v }), k).not.toBe(socketPath(base));
+    }
   });
 });
 
@@ -119,6 +129,25 @@ describe.skipIf(process.platform === 'win32')('the daemon, through the built com
     expect(status().runs).toBe(4);
   });
 
+  it("writes files with the caller's umask, not the daemon's", () => {
+    const r = spawnSync('sh', ['-c', `umask 077 && exec "${process.execPath}" "${BIN}" scan . --format sarif --output private.sarif --no-cache --daemon`], { cwd: tree, env: env(), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(1);
+    expect(statSync(join(tree, 'private.sarif')).mode & 0o777).toBe(0o600);
+    expect(status().runs).toBe(5);
+  });
+
+  it('does not hang on a daemon that is stopped (SIGSTOP): the run goes in-process', () => {
+    const { pid } = status();
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const r = rlscov(['scan', '.', '--format', 'json', '--no-cache', '--daemon']);
+      expect(r.code).toBe(1);
+      expect(findings(r.stdout)).toEqual(findings(rlscov(['scan', '.', '--format', 'json', '--no-cache']).stdout));
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+  }, 60_000);
+
   it('stops on request, and a run without a daemon goes in-process and starts one for the next run', async () => {
     const { pid } = status();
     expect(rlscov(['daemon', 'stop']).stdout).toBe(`rlscov daemon: stopped (pid ${pid})\n`);
@@ -173,7 +202,8 @@ describe.skipIf(process.platform === 'win32')('the daemon, through the built com
   it('says what is wrong with a daemon command line in one line, exit 2', () => {
     expect(rlscov(['daemon'])).toMatchObject({ code: 2, stderr: 'rlscov: daemon needs an action: start, stop or status (see rlscov daemon --help)\n' });
     expect(rlscov(['daemon', 'restart'])).toMatchObject({ code: 2, stderr: 'rlscov: unknown daemon action restart (start, stop, status) (see rlscov daemon --help)\n' });
-    expect(rlscov(['daemon', 'start', '--idle-timeout', 'soon'])).toMatchObject({ code: 2, stderr: 'rlscov: --idle-timeout takes minutes (0: never), got soon (see rlscov daemon --help)\n' });
+    expect(rlscov(['daemon', 'start', '--idle-timeout', 'soon'])).toMatchObject({ code: 2, stderr: 'rlscov: --idle-timeout takes minutes from 0 (never) to 35000, got soon (see rlscov daemon --help)\n' });
+    expect(rlscov(['daemon', 'start', '--idle-timeout', '50000'])).toMatchObject({ code: 2, stderr: 'rlscov: --idle-timeout takes minutes from 0 (never) to 35000, got 50000 (see rlscov daemon --help)\n' });
     expect(rlscov(['daemon', 'status', '--verbose'])).toMatchObject({ code: 2, stderr: 'rlscov: unknown option --verbose for daemon (see rlscov daemon --help)\n' });
     const help = rlscov(['daemon', '--help']);
     expect(help.code).toBe(0);

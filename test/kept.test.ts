@@ -31,31 +31,36 @@ describe('parsedOnce', () => {
     keepParsedLines(null);
     let parses = 0;
     const parse = (): { n: number } => ({ n: ++parses });
-    expect(parsedOnce('a', parse)).not.toBe(parsedOnce('a', parse));
+    expect(parsedOnce('a', 'v1', parse)).not.toBe(parsedOnce('a', 'v1', parse));
     expect(parses).toBe(2);
     keepParsedLines({ max: 2 });
-    const first = parsedOnce('a', parse);
-    expect(parsedOnce('a', parse)).toBe(first);
+    const first = parsedOnce('a', 'v1', parse);
+    expect(parsedOnce('a', 'v1', parse)).toBe(first);
     expect(parses).toBe(3);
     // The least recently used goes first: 'a' was used last, so 'b' goes when 'c' comes.
-    parsedOnce('b', parse);
-    parsedOnce('a', parse);
-    parsedOnce('c', parse);
-    expect(parsedOnce('a', parse)).toBe(first);
+    parsedOnce('b', 'v1', parse);
+    parsedOnce('a', 'v1', parse);
+    parsedOnce('c', 'v1', parse);
+    expect(parsedOnce('a', 'v1', parse)).toBe(first);
     const before = parses;
-    parsedOnce('b', parse);
+    parsedOnce('b', 'v1', parse);
     expect(parses).toBe(before + 1);
+    // Another write of the same line replaces the kept value: one value per line, never a pile of versions.
+    const second = parsedOnce('a', 'v2', parse);
+    expect(second).not.toBe(first);
+    expect(parsedOnce('a', 'v2', parse)).toBe(second);
+    expect(keptLineStats().values).toBe(2);
   });
 
   it('keeps nothing when the parse throws, and freezes what it keeps when asked to', () => {
     keepParsedLines({ freeze: true });
     expect(() =>
-      parsedOnce('bad', () => {
+      parsedOnce('bad', 'v1', () => {
         throw new Error('torn line');
       }),
     ).toThrow('torn line');
-    expect(parsedOnce('bad', () => 'read again')).toBe('read again');
-    const v = parsedOnce('deep', () => ({ list: [{ x: 1 }] }));
+    expect(parsedOnce('bad', 'v1', () => 'read again')).toBe('read again');
+    const v = parsedOnce('deep', 'v1', () => ({ list: [{ x: 1 }] }));
     expect(() => {
       (v.list[0] as { x: number }).x = 2;
     }).toThrow(TypeError);

@@ -116,7 +116,7 @@ export class FactsCache {
       const load = (): FuncDeclIR['body'][] => {
         if (bodies) return bodies;
         try {
-          bodies = parsedOnce(`${file}\0${version}\0bodies`, () => JSON.parse(pack.readPast(key, () => readFrom(file, bodiesAt, version))) as FuncDeclIR['body'][]);
+          bodies = parsedOnce(`${file}\0bodies`, version, () => JSON.parse(pack.readPast(key, () => readFrom(file, bodiesAt, version))) as FuncDeclIR['body'][]);
         } catch (e) {
           if (!relower) throw e;
           bodies = relower().funcs.map((f) => f.body);
@@ -180,9 +180,9 @@ export class FactsCache {
     return {
       head: found.value.facts,
       // The lookups alone (a run after a declaration change reads those of every entry, and few bodies).
-      deps: () => (deps ??= parsedOnce(`${file}\0${version}\0deps`, () => JSON.parse(pack.readPast(key, () => readLine(file, at, version))) as unknown)),
+      deps: () => (deps ??= parsedOnce(`${file}\0deps`, version, () => JSON.parse(pack.readPast(key, () => readLine(file, at, version))) as unknown)),
       body: () => {
-        body ??= parsedOnce(`${file}\0${version}\0body`, () => {
+        body ??= parsedOnce(`${file}\0body`, version, () => {
           const rest = pack.readPast(key, () => readFrom(file, at, version));
           const nl = rest.indexOf('\n');
           if (nl < 0) throw new Error(`${file}: no facts after the lookups`);

@@ -1,14 +1,15 @@
 // Parsed cache lines kept between the runs of one process: the daemon's (cli/daemon.ts), which runs many commands
 // one after the other. A run reads the first lines of hundreds of entries and parses them (JSON); the next run,
-// after an edit, reads nearly all of them again, as the same writes. A line is named by the write it was read
-// from (the entry's inode, size and modification time: entry.ts, versionOf; entries are replaced whole, never
-// changed in place), so the same name always parses to the same value, and a kept value is handed out again
-// instead of parsing the line. Readers never change what they are given (`freeze` makes every kept value
+// after an edit, reads nearly all of them again, as the same writes. A line is named by its file and which line
+// it is, and kept with the write it was read from (the file's inode, size and modification time: entry.ts,
+// versionOf; entries and packs are replaced whole, never changed in place): the same write always parses to the
+// same value, which is handed out again instead of parsing the line; another write replaces it (one value per
+// line, so that a file rewritten by every run, like a pack, does not pile up its old versions). Readers never change what they are given (`freeze` makes every kept value
 // immutable: test/kept.test.ts runs the analysis that way). Off by default: a process that runs one command keeps
 // nothing.
 
 interface Kept {
-  values: Map<string, unknown>;
+  values: Map<string, { version: string; value: unknown }>;
   max: number;
   freeze: boolean;
   hits: number;
@@ -46,22 +47,23 @@ export function keptLineStats(): { values: number; hits: number } {
 }
 
 /**
- * The value of the line named `id` (its file, the write it is of, and which line), parsed by `parse` unless kept.
- * `parse` may throw: nothing is kept then.
+ * The value of the line named `id` (its file and which line) in the write `version`, parsed by `parse` unless
+ * kept. `parse` may throw: nothing is kept then.
  */
-export function parsedOnce<T>(id: string, parse: () => T): T {
+export function parsedOnce<T>(id: string, version: string, parse: () => T): T {
   const k = kept;
   if (!k) return parse();
   const hit = k.values.get(id);
-  if (hit !== undefined || k.values.has(id)) {
+  if (hit && hit.version === version) {
     k.values.delete(id);
     k.values.set(id, hit);
     k.hits++;
-    return hit as T;
+    return hit.value as T;
   }
   const value = parse();
   if (k.freeze) deepFreeze(value);
-  k.values.set(id, value);
+  k.values.delete(id);
+  k.values.set(id, { version, value });
   if (k.values.size > k.max) k.values.delete(k.values.keys().next().value!);
   return value;
 }

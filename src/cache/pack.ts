@@ -86,18 +86,18 @@ export class HeadPack {
    * read from (the pack, whose text is then kept too, or the entry).
    */
   private keptHead<T>(key: string, accept: (text: string) => T | null, pack: Pack | null): { value: T; read: HeadRead } | null {
-    const name = (version: string): string => `${this.entryFile(key)}\0${version}\0head`;
+    const name = `${this.entryFile(key)}\0head`;
     const packed = pack?.entries.get(key);
     if (packed && pack!.text !== null) {
       const text = pack!.text;
-      const value = parsedOnce(name(packed.version), () => accept(text.slice(packed.at, packed.at + packed.length)));
+      const value = parsedOnce(name, packed.version, () => accept(text.slice(packed.at, packed.at + packed.length)));
       if (value !== null) {
         this.heads.set(key, packed);
         return { value, read: packed };
       }
     }
     const read = readHead(this.entryFile(key));
-    const value = read && parsedOnce(name(read.version), () => accept(read.head));
+    const value = read && parsedOnce(name, read.version, () => accept(read.head));
     if (!read || value === null) return null;
     this.heads.set(key, read);
     return { value, read };
@@ -203,7 +203,7 @@ export class HeadPack {
     }
     try {
       const st = fstatSync(fd);
-      return parsedOnce(`${this.file}\0${st.ino}:${st.size}:${st.mtimeMs}\0pack`, () => this.readFrom(() => readFileSync(fd)));
+      return parsedOnce(`${this.file}\0pack`, `${st.ino}:${st.size}:${st.mtimeMs}`, () => this.readFrom(() => readFileSync(fd)));
     } finally {
       closeSync(fd);
     }

@@ -11,7 +11,9 @@
 // - No daemon running: the run goes in-process, as without --daemon, and a daemon is started in the background for
 //   the next one. A daemon that fails to answer (stopped, crashed, of another build) never costs a finding: the
 //   run goes in-process.
-// - One daemon per user and build: the socket is named by the tool's build stamp (replay.ts) and node's version,
+// - One daemon per user, build and process identity: the socket is named by the tool's build stamp (replay.ts),
+//   node's version, and what a process fixes at its start (groups, locale, environment variables read once:
+//   processIdentity),
 //   in a directory only its user can enter (RLSCOV_DAEMON_DIR, else $XDG_RUNTIME_DIR/rlscov, else
 //   <tmpdir>/rlscov-<uid>); a rebuilt or upgraded rlscov never talks to an old daemon, and an old daemon that
 //   sees its own files change stops. A daemon stops after --idle-timeout minutes without a run (default 60).
@@ -34,7 +36,7 @@ type Main = (argv: string[], io: Io) => Promise<number>;
 
 /** What a client asks. */
 type Request =
-  | { op: 'run'; argv: string[]; cwd: string; env: Env; isTTY: boolean }
+  | { op: 'run'; argv: string[]; cwd: string; env: Env; isTTY: boolean; umask: number }
   | { op: 'status' }
   | { op: 'stop' };
 
@@ -49,10 +51,15 @@ export interface DaemonStatus {
   socket: string;
 }
 
+/** The line a daemon sends as soon as it reads a run request. */
+const TAKEN = '{"taken":true}\n';
+
 /** The answer to a run: what it printed (1: stdout, 2: stderr, in order) and its exit code; or: ask elsewhere. */
 type RunReply = { out: Array<[1 | 2, string]>; code: number } | { stale: true };
 
 export const DEFAULT_IDLE_MINUTES = 60;
+/** Node's timers hold at most 2^31 - 1 ms (24.8 days). */
+const MAX_IDLE_MINUTES = 35_000;
 
 /** Commands the daemon does not run: those that analyse no tree (every other one, and paths alone, does). */
 const OTHER_COMMANDS = new Set(['rules', 'explain', 'config', 'init', 'daemon']);
@@ -81,9 +88,30 @@ export function daemonDir(env: Env): string {
   return join(tmpdir(), `rlscov-${process.getuid?.() ?? 'user'}`);
 }
 
-/** The socket of this build's daemon. */
+/**
+ * Environment variables a process reads once, when it starts or first loads a library, so that setting them for
+ * one run of a daemon would not reach it: pg's connection defaults (read when pg loads), node's own options and
+ * CA certificates, the locale ICU fixes at start, the time zone.
+ */
+const READ_AT_START = /^(?:PG[A-Z]+|USER|LOGNAME|NODE_OPTIONS|NODE_EXTRA_CA_CERTS|LANG|LANGUAGE|LC_[A-Z]+|TZ)$/;
+
+/**
+ * What a process carries from its start and a daemon cannot take from a request: the build, node, the user's
+ * groups (what files a run may read), the locale ICU fixed at start (the order of sorted names), and the
+ * environment variables READ_AT_START. A client whose identity differs asks another daemon.
+ */
+function processIdentity(env: Env): string {
+  const vars = Object.keys(env)
+    .filter((k) => READ_AT_START.test(k))
+    .sort()
+    .map((k) => `${k}=${env[k]}`);
+  const groups = process.getgroups ? [...process.getgroups()].sort((a, b) => a - b).join(',') : '';
+  return hashText(buildStamp(), process.version, String(process.getgid?.() ?? ''), groups, new Intl.Collator().resolvedOptions().locale, ...vars);
+}
+
+/** The socket of the daemon that may run this process's commands. */
 export function socketPath(env: Env): string {
-  return join(daemonDir(env), `daemon-${hashText(buildStamp(), process.version).slice(0, 16)}.sock`);
+  return join(daemonDir(env), `daemon-${processIdentity(env).slice(0, 16)}.sock`);
 }
 
 /**
@@ -113,26 +141,42 @@ function socketNameProblem(socket: string): string | null {
 }
 
 /** One request, one answer (a JSON line each way); null when no daemon answered. */
-function ask<T>(socket: string, request: Request, timeoutMs = 0): Promise<T | null> {
+/**
+ * How long a client waits for a daemon to take its run (it says so at once, before the run; a daemon busy with
+ * another run's synchronous analysis answers when that run is done): a stopped daemon must not hang the caller.
+ */
+const ACK_MS = 15_000;
+
+function ask<T>(socket: string, request: Request, timeoutMs = 0, ackMs = 0): Promise<T | null> {
   return new Promise((done) => {
     let text = '';
+    let ack: NodeJS.Timeout | undefined;
     let settled = false;
     const finish = (v: T | null): void => {
       if (settled) return;
       settled = true;
+      if (ack) clearTimeout(ack);
       c.destroy();
       done(v);
     };
     const c = net.createConnection(socket);
     c.setEncoding('utf8');
     if (timeoutMs > 0) c.setTimeout(timeoutMs, () => finish(null));
-    c.on('connect', () => c.write(JSON.stringify(request) + '\n'));
+    c.on('connect', () => {
+      c.write(JSON.stringify(request) + '\n');
+      if (ackMs > 0) ack = setTimeout(() => finish(null), ackMs);
+    });
     c.on('data', (d: string) => {
       text += d;
+      // The daemon's first line takes the run: from then on the answer is waited for, however long the run.
+      if (ack && text.startsWith(TAKEN)) {
+        clearTimeout(ack);
+        ack = undefined;
+      }
     });
     c.on('end', () => {
       try {
-        finish(JSON.parse(text) as T);
+        finish(JSON.parse(text.startsWith(TAKEN) ? text.slice(TAKEN.length) : text) as T);
       } catch {
         finish(null); // cut short: the daemon went away during the run
       }
@@ -164,7 +208,8 @@ function spawnDaemon(env: Env, idleMinutes: number): number | null {
     const child = spawn(process.execPath, ['--expose-gc', bin, 'daemon', 'start', '--foreground', '--idle-timeout', String(idleMinutes)], {
       detached: true,
       stdio: ['ignore', log, log],
-      env: env as NodeJS.ProcessEnv,
+      // The directory resolved here: the child, started in it, would resolve a relative one again.
+      env: { ...env, RLSCOV_DAEMON_DIR: dir } as NodeJS.ProcessEnv,
       cwd: dir,
     });
     child.unref();
@@ -199,7 +244,9 @@ export async function runInDaemon(argv: string[], io: ClientIo): Promise<number 
   }
   if (!fs.existsSync(socket)) {
     // The directory is checked before a daemon is trusted with the run, and made (private) before one is started.
-    spawnDaemon(io.env, DEFAULT_IDLE_MINUTES);
+    const cannot = privateDirProblem(dir, true);
+    if (cannot) io.stderr(`rlscov: warning: not using the daemon: ${cannot}\n`);
+    else spawnDaemon(io.env, DEFAULT_IDLE_MINUTES);
     return null;
   }
   const problem = privateDirProblem(dir, false);
@@ -207,7 +254,7 @@ export async function runInDaemon(argv: string[], io: ClientIo): Promise<number 
     io.stderr(`rlscov: warning: not using the daemon: ${problem}\n`);
     return null;
   }
-  const reply = await ask<RunReply>(socket, { op: 'run', argv, cwd: io.cwd, env: io.env, isTTY: io.isTTY });
+  const reply = await ask<RunReply>(socket, { op: 'run', argv, cwd: io.cwd, env: io.env, isTTY: io.isTTY, umask: process.umask() }, 0, ACK_MS);
   if (reply === null) {
     // No one listening (a daemon killed), or gone during the run: a new one for the next run.
     if (!(await ask<DaemonStatus>(socket, { op: 'status' }, 1000))) spawnDaemon(io.env, DEFAULT_IDLE_MINUTES);
@@ -234,7 +281,7 @@ export async function daemonCommand(argv: string[], io: ClientIo, loadMain: () =
     else if (a === '--idle-timeout' || a.startsWith('--idle-timeout=')) {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i];
       const n = Number(v);
-      if (v === undefined || v === '' || !Number.isFinite(n) || n < 0) return usage(`--idle-timeout takes minutes (0: never), got ${v ?? 'nothing'}`);
+      if (v === undefined || v === '' || !Number.isFinite(n) || n < 0 || n > MAX_IDLE_MINUTES) return usage(`--idle-timeout takes minutes from 0 (never) to ${MAX_IDLE_MINUTES}, got ${v ?? 'nothing'}`);
       idleMinutes = n;
     } else if (a.startsWith('-')) return usage(`unknown option ${a} for daemon`);
     else if (action === undefined) action = a;
@@ -244,7 +291,8 @@ export async function daemonCommand(argv: string[], io: ClientIo, loadMain: () =
   const socket = socketPath(io.env);
   const badName = socketNameProblem(socket);
   if (badName) return usage(`cannot use the daemon: ${badName}`);
-  const running = (): Promise<DaemonStatus | null> => ask<DaemonStatus>(socket, { op: 'status' }, 2000);
+  // A daemon in the middle of a run answers once the run's synchronous part is done: give it time.
+  const running = (): Promise<DaemonStatus | null> => ask<DaemonStatus>(socket, { op: 'status' }, 20_000);
   switch (action) {
     case 'status': {
       const s = await running();
@@ -316,12 +364,17 @@ async function serve(io: ClientIo, loadMain: () => Promise<Main>, idleMinutes: n
 
   const stop = (why: string): void => {
     log(`stopping: ${why}`);
-    server.close();
+    let ours = false;
     try {
-      // Only our own socket: another daemon may have taken the name since.
-      if (fs.lstatSync(socket).ino === ino) fs.rmSync(socket, { force: true });
+      ours = fs.lstatSync(socket).ino === ino;
     } catch {
       // gone already
+    }
+    // Closing a listening Unix socket removes its path, which another daemon may have taken since: only our own.
+    // A displaced daemon just exits (run.ts ends the process).
+    if (ours) {
+      server.close();
+      fs.rmSync(socket, { force: true });
     }
     finish(0);
   };
@@ -351,7 +404,11 @@ async function serve(io: ClientIo, loadMain: () => Promise<Main>, idleMinutes: n
         log(`after a run: ${(e as Error).message}`);
       }
     }
-    process.chdir(dir);
+    try {
+      process.chdir(dir);
+    } catch {
+      process.chdir('/'); // its directory was removed: the daemon stops at its next socket check
+    }
   };
   const runOne = async (r: Extract<Request, { op: 'run' }>): Promise<RunReply> => {
     // Rebuilt or reinstalled under us: this process runs old code. The caller runs it in-process.
@@ -370,6 +427,8 @@ async function serve(io: ClientIo, loadMain: () => Promise<Main>, idleMinutes: n
     const runIo: Io = { stdout: write(1), stderr: write(2), cwd: r.cwd, isTTY: r.isTTY, env: r.env };
     try {
       process.chdir(r.cwd);
+      // Files the run writes (reports, baselines, the cache) get the caller's permissions.
+      if (Number.isInteger(r.umask)) process.umask(r.umask);
       const recorder = new RunRecorder(r.argv, runIo, nodeHost);
       // The cache is saved and the replay record written once the caller has its answer, before the next run.
       const code = await main(r.argv, { ...runIo, replay: recorder, resident: true, defer: (work) => after.push(work) });
@@ -406,6 +465,7 @@ async function serve(io: ClientIo, loadMain: () => Promise<Main>, idleMinutes: n
       } else if (req.op === 'run' && Array.isArray(req.argv) && typeof req.cwd === 'string' && req.env && typeof req.env === 'object') {
         if (idle) clearTimeout(idle);
         if (collect) clearTimeout(collect);
+        conn.write(TAKEN);
         const r = req;
         queue = queue
           .then(() => runOne(r))
@@ -429,7 +489,14 @@ async function serve(io: ClientIo, loadMain: () => Promise<Main>, idleMinutes: n
     finish(e.code === 'EADDRINUSE' ? 0 : 2);
   });
   if (!server.listening) return finished;
-  ino = fs.lstatSync(socket).ino;
+  try {
+    ino = fs.lstatSync(socket).ino;
+  } catch (e) {
+    // Listening, but not where it should: nothing could reach it. Stop rather than live on unreachable.
+    log(`cannot find its own socket ${socket}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    server.close();
+    return 2;
+  }
   log(`listening on ${socket}`);
   armIdle();
   // Another daemon that took the socket's name (two started at once) leaves this one unreachable, and so does a

@@ -17,6 +17,7 @@ import { formatAudit, formatCatalog, type AuditFormat } from './tables.js';
 import { FAIL_ON, finishScan, planScan, type FailOn } from './scan.js';
 import { initConfig } from './init.js';
 import { keepParsedLines, keepingParsedLines } from '../cache/kept.js';
+import { forgetSqlClassifications } from '../sql/index.js';
 import type { ReplayOutput, RunRecorder } from './replay.js';
 
 export interface Io {
@@ -38,7 +39,10 @@ export { FAIL_ON, exitCodeFor } from './scan.js';
 const SUBCOMMANDS = new Set(['scan', 'audit', 'catalog', 'rules', 'explain', 'config', 'pre-commit', 'init', 'daemon']);
 
 export async function main(argv: string[], io: Io): Promise<number> {
-  if (io.resident && !keepingParsedLines()) keepParsedLines({});
+  if (io.resident) {
+    if (!keepingParsedLines()) keepParsedLines({});
+    forgetSqlClassifications();
+  }
   // `rlscov` with no sub-command (or with only paths and flags) means `scan`.
   const first = argv.find((a) => !a.startsWith('-'));
   const wantsHelpOrVersion = argv.some((a) => a === '--help' || a === '-h' || a === '--version');

@@ -130,6 +130,16 @@ export function sqlClassifications(): { entries: Array<[string, SqlStatement[]]>
   return { entries: [...cache], added };
 }
 
+/**
+ * Forgets every classification (and the count of those added): a process that runs many commands (the daemon)
+ * starts each as a process of its own would, with what its own tree's cache holds, so that one tree's SQL texts
+ * are never stored with another's.
+ */
+export function forgetSqlClassifications(): void {
+  cache.clear();
+  added = 0;
+}
+
 /** Loads classifications stored by an earlier run (see sqlClassifications); entries already cached win. */
 export function seedSqlClassifications(entries: ReadonlyArray<[string, SqlStatement[]]>): void {
   for (const [text, statements] of entries) {
