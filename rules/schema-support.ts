@@ -5,6 +5,7 @@
 // the message names the database with its credentials masked). Built-in and config-added tables are never judged:
 // their policies and functions are not known.
 import type { Catalog, CatalogFunction, CatalogTable, Provenance, Span } from '../src/model.js';
+import { compareNames } from '../src/order.js';
 
 /** The pseudo-path of a database object that has no migration location. */
 export function databasePath(kind: 'table' | 'function' | 'policy', name: string): string {
@@ -32,11 +33,11 @@ export function databaseSuffix(catalog: Catalog, source: Provenance): string {
 export function judgedTables(catalog: Catalog): CatalogTable[] {
   return Object.values(catalog.tables)
     .filter((t) => t.enabled && judged(t.source))
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => compareNames(a.name, b.name));
 }
 
 export function judgedFunctions(catalog: Catalog): CatalogFunction[] {
   return Object.values(catalog.functions)
     .filter((f) => judged(f.source))
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => compareNames(a.name, b.name));
 }

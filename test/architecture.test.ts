@@ -30,7 +30,7 @@ const ALLOWED: Record<string, string[]> = {
   'src/engine': ['src/go', 'src/sql', 'src/catalog', 'src/resolve', 'src/config', 'src/discover', 'src/cache', 'src/host.ts', 'rules'],
   'src/cli': ['*'],
 };
-const SHARED = ['src/model.ts', 'src/errors.ts', 'src/version.ts', 'src/records.ts', 'src/files.ts'];
+const SHARED = ['src/model.ts', 'src/errors.ts', 'src/version.ts', 'src/records.ts', 'src/files.ts', 'src/order.ts'];
 
 function areaOf(rel: string): string {
   const parts = rel.split('/');

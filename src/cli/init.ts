@@ -14,6 +14,7 @@ import { DEFAULT_ADMIN_OPENERS, DEFAULT_WRAPPERS } from '../resolve/drivers.js';
 import { InternalError, UsageError } from '../errors.js';
 import { nodeHost } from '../host.js';
 import type { RunResult } from '../model.js';
+import { compareNames } from '../order.js';
 
 export interface InitOptions {
   cwd: string;
@@ -53,7 +54,7 @@ const posix = (p: string): string => p.split(sep).join('/');
 function wrappersOf(result: RunResult): FoundWrapper[] {
   return (result.discovered?.wrappers ?? [])
     .map((w) => ({ name: w.name, where: `${w.file}:${w.line}`, builtIn: DEFAULT_WRAPPERS.includes(w.name.slice(w.name.lastIndexOf('.') + 1)), settings: [...w.settings], usedBy: true }))
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => compareNames(a.name, b.name));
 }
 
 const ADMINISH = /admin|owner|superuser|bypass|privileged|breakglass|break_glass|migrat|root|platform/i;
@@ -73,7 +74,7 @@ function openersOf(result: RunResult): FoundOpener[] {
     if (d!.adminOpeners.includes(f.name)) found.set(f.name, { name: f.name, where: `${f.file}:${f.line}`, kind: 'known', detail: DEFAULT_ADMIN_OPENERS.includes(f.name) ? 'built in, declared here' : 'configured, declared here' });
     else if (ADMINISH.test(f.name)) found.set(f.name, { name: f.name, where: `${f.file}:${f.line}`, kind: 'candidate', detail: `returns ${f.type}` });
   }
-  return [...found.values()].sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'known' ? -1 : 1));
+  return [...found.values()].sort((a, b) => (a.kind === b.kind ? compareNames(a.name, b.name) : a.kind === 'known' ? -1 : 1));
 }
 
 /** SQL files outside `migrations/` directories that enable row-level security: the default glob misses them. */

@@ -2,6 +2,7 @@
 import type { RunResult, SiteVerdict } from '../model.js';
 import type { ClassifiedSite } from '../engine/rule.js';
 import { formatDrift, tableAgreement } from '../catalog/drift.js';
+import { compareNames } from '../order.js';
 
 export type AuditFormat = 'text' | 'markdown' | 'json';
 
@@ -83,14 +84,14 @@ export function formatCatalog(result: RunResult, format: 'text' | 'json'): strin
   const failed = c.build?.failedMigrations?.length ? `; ${c.build.failedMigrations.length} failed to execute and were folded statically` : '';
   const lines = [`catalog origin: ${c.origin}${how}${c.migrationFiles.length ? ` (${c.migrationFiles.length} migrations${failed})` : ''}`, '', 'RLS tables:'];
   const d = c.drift;
-  for (const t of Object.values(c.tables).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const t of Object.values(c.tables).sort((a, b) => compareNames(a.name, b.name))) {
     const settings = [...new Set(t.policies.flatMap((p) => p.settings))];
     const agree = d ? `  ${d.left} vs ${d.right}: ${tableAgreement(d, t.name)}` : '';
     lines.push(`  ${t.name}  ${t.forced ? 'ENABLE+FORCE' : 'ENABLE'}  ${src(t.source)}${settings.length ? `  policies read: ${settings.join(', ')}` : ''}${agree}`);
   }
   if (d) lines.push('', `drift (${d.left} vs ${d.right}):`, ...formatDrift(d).map((l) => `  ${l}`));
   lines.push('', 'SQL functions:');
-  for (const f of Object.values(c.functions).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const f of Object.values(c.functions).sort((a, b) => compareNames(a.name, b.name))) {
     const writes = f.writes.map((w) => `${w.verb} ${w.table?.name ?? '?'}`).join(', ');
     lines.push(`  ${f.name}()  ${f.securityDefiner ? 'SECURITY DEFINER' : 'SECURITY INVOKER'}  ${src(f.source)}${writes ? `  writes: ${writes}` : ''}`);
   }

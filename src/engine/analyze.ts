@@ -29,6 +29,7 @@ import { ConfigError, InternalError, UsageError } from '../errors.js';
 import { allRules, ruleById } from '../../rules/index.js';
 import { scopeAlternatives } from '../../rules/support.js';
 import type { ClassifiedSite } from './rule.js';
+import { compareNames } from '../order.js';
 
 export interface AnalyzeDeps {
   host?: Host;
@@ -232,11 +233,11 @@ async function analyzeTree(opts: AnalyzeOptions, deps: AnalyzeDeps, onCache?: (c
     const first = ir.syntaxErrors[0]!;
     syntaxErrors.push({ file: ir.path, line: first.line, column: first.column, message: `syntax error (${ir.syntaxErrors.length} region${ir.syntaxErrors.length > 1 ? 's' : ''}); the rest of the file was analysed` });
   }
-  syntaxErrors.sort((a, b) => a.file.localeCompare(b.file));
+  syntaxErrors.sort((a, b) => compareNames(a.file, b.file));
 
   // Resolve.
   stage.mark('interpret');
-  const program = new Program(files.sort((a, b) => a.path.localeCompare(b.path)));
+  const program = new Program(files.sort((a, b) => compareNames(a.path, b.path)));
   // A file that changed or vanished while this run read it (stale, found so at any point of the run) has no valid
   // key: nothing computed from it is cached, and neither is the run's result (its key was computed before).
   const sourceOf = new Map(sources.map((s) => [s.rel, s]));
@@ -1246,7 +1247,7 @@ function verdictOf(s: WriteSite, need: WriteNeed, catalog: Catalog): SiteVerdict
 }
 
 function sortFindings(fs: Finding[]): Finding[] {
-  return fs.sort((a, b) => a.span.file.localeCompare(b.span.file) || a.span.start.line - b.span.start.line || a.span.start.column - b.span.start.column || a.ruleId.localeCompare(b.ruleId));
+  return fs.sort((a, b) => compareNames(a.span.file, b.span.file) || a.span.start.line - b.span.start.line || a.span.start.column - b.span.start.column || compareNames(a.ruleId, b.ruleId));
 }
 
 /**

@@ -13,6 +13,7 @@ import type { RawCall, RawSite } from './interpret.js';
 import type { FactsView } from './program-facts.js';
 import type { Program } from './program.js';
 import { asParts, mkStr, union, type Part, type Val } from './values.js';
+import { compareNames } from '../order.js';
 
 export interface WriteNeed {
   /** The write needs a scoped transaction (or an admin pool) at all. */
@@ -96,9 +97,9 @@ export class Solver {
       const t = f.decl.results.find((r) => isPoolType(r));
       if (t) poolFunctions.push({ name: f.decl.name, file: f.file.path, line: f.decl.loc[0], type: shortType(t) });
     }
-    wrappers.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
-    adminHandles.sort((a, b) => a.name.localeCompare(b.name));
-    poolFunctions.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+    wrappers.sort((a, b) => compareNames(a.file, b.file) || a.line - b.line);
+    adminHandles.sort((a, b) => compareNames(a.name, b.name));
+    poolFunctions.sort((a, b) => compareNames(a.file, b.file) || a.line - b.line);
     return { wrappers, adminHandles, adminOpeners, poolFunctions };
   }
 
