@@ -38,3 +38,12 @@ export class DatabaseError extends UsageError {
 export class InternalError extends Error {
   override name = 'InternalError';
 }
+
+/**
+ * What the command line prints for an error it did not expect (a bug), wherever the run ran (in-process, run.ts,
+ * or in the daemon, daemon.ts): one line asking for a report, plus the stack only with RLSCOV_DEBUG=1.
+ */
+export function internalErrorText(e: unknown, env: Record<string, string | undefined>): string {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return `rlscov: internal error: ${err.message} (please report it with RLSCOV_DEBUG=1 output)\n${env['RLSCOV_DEBUG'] ? `${err.stack ?? ''}\n` : ''}`;
+}

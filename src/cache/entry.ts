@@ -70,7 +70,7 @@ function lineAt(fd: number, offset: number, size: number): { text: string; bytes
  * under the same inode, size and modification time is the one whose first line was read. The rest of an entry is
  * read only from that file: another run may have replaced it in between (with other variants, say).
  */
-function versionOf(st: { ino: number; size: number; mtimeMs: number }): string {
+export function versionOf(st: { ino: number; size: number; mtimeMs: number }): string {
   return `${st.ino}:${st.size}:${st.mtimeMs}`;
 }
 

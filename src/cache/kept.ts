@@ -4,9 +4,9 @@
 // it is, and kept with the write it was read from (the file's inode, size and modification time: entry.ts,
 // versionOf; entries and packs are replaced whole, never changed in place): the same write always parses to the
 // same value, which is handed out again instead of parsing the line; another write replaces it (one value per
-// line, so that a file rewritten by every run, like a pack, does not pile up its old versions). Readers never change what they are given (`freeze` makes every kept value
-// immutable: test/kept.test.ts runs the analysis that way). Off by default: a process that runs one command keeps
-// nothing.
+// line, so that a file rewritten by every run, like a pack, does not pile up its old versions). Readers never
+// change what they are given (`freeze` makes every kept value immutable: test/kept.test.ts runs the analysis
+// that way). Off by default: a process that runs one command keeps nothing.
 
 interface Kept {
   values: Map<string, { version: string; value: unknown }>;

@@ -17,7 +17,7 @@
 
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { writeFileAtomicParts } from '../files.js';
-import { readHead, type HeadRead } from './entry.js';
+import { readHead, versionOf, type HeadRead } from './entry.js';
 import { keepingParsedLines, parsedOnce } from './kept.js';
 
 interface Pack {
@@ -63,34 +63,13 @@ export class HeadPack {
    */
   head<T>(key: string, accept: (text: string) => T | null): { value: T; read: HeadRead } | null {
     const pack = this.stale.has(key) ? null : this.packed();
-    if (keepingParsedLines()) return this.keptHead(key, accept, pack);
+    // Parsed once per write in a process that keeps parsed lines (kept.ts), wherever the line is read from.
+    const name = `${this.entryFile(key)}\0head`;
     // The lines first: read again (if let go), they come with their own index.
     const text = pack?.entries.has(key) ? this.text() : null;
     const packed = text !== null && pack!.entries.get(key);
     if (packed) {
-      const value = accept(text!.slice(packed.at, packed.at + packed.length));
-      if (value !== null) {
-        this.heads.set(key, packed);
-        return { value, read: packed };
-      }
-    }
-    const read = readHead(this.entryFile(key));
-    const value = read && accept(read.head);
-    if (!read || value === null) return null;
-    this.heads.set(key, read);
-    return { value, read };
-  }
-
-  /**
-   * `head` in a process that keeps parsed lines (kept.ts): each line known by the write it is of, wherever it is
-   * read from (the pack, whose text is then kept too, or the entry).
-   */
-  private keptHead<T>(key: string, accept: (text: string) => T | null, pack: Pack | null): { value: T; read: HeadRead } | null {
-    const name = `${this.entryFile(key)}\0head`;
-    const packed = pack?.entries.get(key);
-    if (packed && pack!.text !== null) {
-      const text = pack!.text;
-      const value = parsedOnce(name, packed.version, () => accept(text.slice(packed.at, packed.at + packed.length)));
+      const value = parsedOnce(name, packed.version, () => accept(text!.slice(packed.at, packed.at + packed.length)));
       if (value !== null) {
         this.heads.set(key, packed);
         return { value, read: packed };
@@ -191,27 +170,28 @@ export class HeadPack {
     return (pack.text = again?.text ?? '');
   }
 
-  /** The pack on disk, null when there is none or it is not one of this format and tool written whole. */
+  /**
+   * The pack on disk, null when there is none or it is not one of this format and tool written whole. Parsed once
+   * per write in a process that keeps parsed lines (kept.ts): a pack is replaced whole, never changed in place.
+   */
   private read(): Pack | null {
-    if (!keepingParsedLines()) return this.readFrom(readFileSync);
-    // Kept by the write it is of, like the lines (kept.ts): a pack is replaced whole, never changed in place.
     let fd: number;
     try {
       fd = openSync(this.file, 'r');
     } catch {
-      return null;
+      return null; // no pack: every first line is read from its entry
     }
     try {
-      const st = fstatSync(fd);
-      return parsedOnce(`${this.file}\0pack`, `${st.ino}:${st.size}:${st.mtimeMs}`, () => this.readFrom(() => readFileSync(fd)));
+      return parsedOnce(`${this.file}\0pack`, versionOf(fstatSync(fd)), () => this.parse(readFileSync(fd)));
+    } catch {
+      return null;
     } finally {
       closeSync(fd);
     }
   }
 
-  private readFrom(readFile: (file: string) => Buffer): Pack | null {
+  private parse(data: Buffer): Pack | null {
     try {
-      const data = readFile(this.file);
       const nl = data.lastIndexOf(10);
       if (nl < 0) return null;
       // A pack cut short ends inside its lines or its index: not JSON, or not an index.
@@ -227,7 +207,7 @@ export class HeadPack {
       // The lines are exactly what the index says.
       return at === nl ? { entries, text: data.toString('latin1', 0, nl) } : null;
     } catch {
-      return null; // missing, unreadable or corrupt: every first line is read from its entry
+      return null; // corrupt: every first line is read from its entry
     }
   }
 }

@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashText } from '../cache/cache.js';
+import { internalErrorText } from '../errors.js';
 import { nodeHost } from '../host.js';
 import { buildStamp, RunRecorder } from './replay.js';
 import type { Io } from './main.js';
@@ -140,13 +141,16 @@ function socketNameProblem(socket: string): string | null {
   return n > MAX_SOCKET_PATH_BYTES ? `its socket path is ${n} bytes long, over the ${MAX_SOCKET_PATH_BYTES} a Unix socket allows (set RLSCOV_DAEMON_DIR to a shorter directory)` : null;
 }
 
-/** One request, one answer (a JSON line each way); null when no daemon answered. */
 /**
  * How long a client waits for a daemon to take its run (it says so at once, before the run; a daemon busy with
  * another run's synchronous analysis answers when that run is done): a stopped daemon must not hang the caller.
  */
 const ACK_MS = 15_000;
 
+/**
+ * One request, one answer (a JSON line each way, a run's answer after the TAKEN line); null when no daemon
+ * answered: within `timeoutMs` of silence, or `ackMs` without taking the run (0: no limit).
+ */
 function ask<T>(socket: string, request: Request, timeoutMs = 0, ackMs = 0): Promise<T | null> {
   return new Promise((done) => {
     let text = '';
@@ -192,12 +196,14 @@ function binScript(): string | null {
   return fs.existsSync(bin) ? bin : null;
 }
 
-/** Starts a daemon in the background (its log: daemon.log beside the socket). Returns its pid, or null. */
+/**
+ * Starts a daemon in the background (its log: daemon.log beside the socket), in a directory the caller found
+ * private (privateDirProblem). Returns its pid, or null.
+ */
 function spawnDaemon(env: Env, idleMinutes: number): number | null {
   const bin = binScript();
   if (!bin) return null;
   const dir = daemonDir(env);
-  if (privateDirProblem(dir, true) !== null) return null;
   let log: number | 'ignore' = 'ignore';
   try {
     log = fs.openSync(join(dir, 'daemon.log'), 'a', 0o600);
@@ -242,16 +248,15 @@ export async function runInDaemon(argv: string[], io: ClientIo): Promise<number 
     io.stderr(`rlscov: warning: not using the daemon: ${badName}\n`);
     return null;
   }
-  if (!fs.existsSync(socket)) {
-    // The directory is checked before a daemon is trusted with the run, and made (private) before one is started.
-    const cannot = privateDirProblem(dir, true);
-    if (cannot) io.stderr(`rlscov: warning: not using the daemon: ${cannot}\n`);
-    else spawnDaemon(io.env, DEFAULT_IDLE_MINUTES);
-    return null;
-  }
-  const problem = privateDirProblem(dir, false);
+  // The directory is checked before a daemon is trusted with the run, and made (private) before one is started.
+  const running = fs.existsSync(socket);
+  const problem = privateDirProblem(dir, !running);
   if (problem) {
     io.stderr(`rlscov: warning: not using the daemon: ${problem}\n`);
+    return null;
+  }
+  if (!running) {
+    spawnDaemon(io.env, DEFAULT_IDLE_MINUTES);
     return null;
   }
   const reply = await ask<RunReply>(socket, { op: 'run', argv, cwd: io.cwd, env: io.env, isTTY: io.isTTY, umask: process.umask() }, 0, ACK_MS);
@@ -362,17 +367,19 @@ async function serve(io: ClientIo, loadMain: () => Promise<Main>, idleMinutes: n
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((r) => (finish = r));
 
+  /** Whether the socket's path is still this daemon's: not removed, nor taken by another daemon since. */
+  const ownsSocket = (): boolean => {
+    try {
+      return fs.lstatSync(socket).ino === ino;
+    } catch {
+      return false; // removed
+    }
+  };
   const stop = (why: string): void => {
     log(`stopping: ${why}`);
-    let ours = false;
-    try {
-      ours = fs.lstatSync(socket).ino === ino;
-    } catch {
-      // gone already
-    }
     // Closing a listening Unix socket removes its path, which another daemon may have taken since: only our own.
     // A displaced daemon just exits (run.ts ends the process).
-    if (ours) {
+    if (ownsSocket()) {
       server.close();
       fs.rmSync(socket, { force: true });
     }
@@ -436,9 +443,7 @@ async function serve(io: ClientIo, loadMain: () => Promise<Main>, idleMinutes: n
       answered = true;
       return { out, code };
     } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      out.push([2, `rlscov: internal error: ${err.message} (please report it with RLSCOV_DEBUG=1 output)\n`]);
-      if (r.env['RLSCOV_DEBUG']) out.push([2, `${err.stack ?? ''}\n`]);
+      out.push([2, internalErrorText(e, r.env)]);
       return { out, code: 2 };
     }
   };
@@ -502,13 +507,7 @@ async function serve(io: ClientIo, loadMain: () => Promise<Main>, idleMinutes: n
   // Another daemon that took the socket's name (two started at once) leaves this one unreachable, and so does a
   // rebuild or reinstall (new clients ask another socket): stop, rather than hold memory until the idle timeout.
   const watch = setInterval(() => {
-    let now = -1;
-    try {
-      now = fs.lstatSync(socket).ino;
-    } catch {
-      // removed
-    }
-    if (now !== ino) stop('its socket was removed or replaced');
+    if (!ownsSocket()) stop('its socket was removed or replaced');
     else if (buildStamp(true) !== build) stop('rlscov was rebuilt or reinstalled');
   }, 30_000);
   watch.unref();

@@ -4,6 +4,7 @@
 // when asked to (--daemon, daemon.ts), else runs main() and sets the exit code. `rlscov daemon ...` is daemon.ts's.
 // Unknown errors are bugs: one line asking for a report, plus the stack only with RLSCOV_DEBUG=1.
 import { fileURLToPath } from 'node:url';
+import { internalErrorText } from '../errors.js';
 import { nodeHost } from '../host.js';
 import { loadBundle, type LoadedBundle } from './code-cache.js';
 import { cacheDirOf, runWithReplay, type RunRecorder } from './replay.js';
@@ -66,9 +67,7 @@ ran.then(
     process.exitCode = r.code;
   },
   (e: unknown) => {
-    const err = e instanceof Error ? e : new Error(String(e));
-    process.stderr.write(`rlscov: internal error: ${err.message} (please report it with RLSCOV_DEBUG=1 output)\n`);
-    if (process.env['RLSCOV_DEBUG']) process.stderr.write(`${err.stack ?? ''}\n`);
+    process.stderr.write(internalErrorText(e, process.env));
     process.exitCode = 2;
   },
 );
