@@ -2,7 +2,7 @@
 // spawned, with its own private socket directory (RLSCOV_DAEMON_DIR). A run handed to the daemon must print and
 // exit exactly as the same run in-process; a daemon missing, killed or unreachable must cost nothing but speed.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, cpSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, chmodSync, cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { socketPath, wantsDaemon } from '../src/cli/daemon.js';
@@ -129,11 +129,39 @@ describe.skipIf(process.platform === 'win32')('the daemon, through the built com
     expect(status().runs).toBe(4);
   });
 
+  it('sees every change to the tree between its runs (its watched view of the file system, watch.ts)', () => {
+    const cache = ['--cache-dir', join(home, 'cache-watch')];
+    const same = (what: string): void => {
+      const viaDaemon = rlscov(['scan', '.', '--format', 'json', ...cache, '--daemon']);
+      const here = rlscov(['scan', '.', '--format', 'json', '--no-cache']);
+      expect(viaDaemon.code, `${what}: ${viaDaemon.stderr}`).toBe(here.code);
+      expect(findings(viaDaemon.stdout), what).toEqual(findings(here.stdout));
+    };
+    expect(rlscov(['daemon', 'start']).code).toBe(0); // running already, unless this test runs alone
+    same('first run');
+    const runs = status().runs;
+    expect(rlscov(['daemon', 'status']).stdout).toMatch(/, [1-9]\d* directories watched,/);
+    // A package copied in (more findings), a file removed, a directory renamed, a file emptied of its writes.
+    cpSync(join(tree, 'platform/billing'), join(tree, 'platform/billing2'), { recursive: true });
+    same('package copied in');
+    rmSync(join(tree, 'platform/billing2/invoices.go'));
+    same('file removed');
+    renameSync(join(tree, 'platform/billing2'), join(tree, 'platform/receipts'));
+    same('directory renamed');
+    const audit = readdirSync(join(tree, 'platform/audit')).find((n) => n.endsWith('.go'))!;
+    writeFileSync(join(tree, 'platform/audit', audit), 'package audit\n');
+    same('file rewritten');
+    rmSync(join(tree, 'platform/receipts'), { recursive: true });
+    same('directory removed');
+    expect(status().runs).toBe(runs + 5);
+  });
+
   it("writes files with the caller's umask, not the daemon's", () => {
+    const runs = status().runs;
     const r = spawnSync('sh', ['-c', `umask 077 && exec "${process.execPath}" "${BIN}" scan . --format sarif --output private.sarif --no-cache --daemon`], { cwd: tree, env: env(), encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(1);
     expect(statSync(join(tree, 'private.sarif')).mode & 0o777).toBe(0o600);
-    expect(status().runs).toBe(5);
+    expect(status().runs).toBe(runs + 1);
   });
 
   it('does not hang on a daemon that is stopped (SIGSTOP): the run goes in-process', () => {

@@ -30,6 +30,7 @@ import { hashText } from '../cache/cache.js';
 import { internalErrorText } from '../errors.js';
 import { nodeHost } from '../host.js';
 import { buildStamp, RunRecorder } from './replay.js';
+import { watchedHost } from './watch.js';
 import type { Io } from './main.js';
 
 type Env = Record<string, string | undefined>;
@@ -50,6 +51,8 @@ export interface DaemonStatus {
   rssMB: number;
   idleMinutes: number;
   socket: string;
+  /** Directories watched (watch.ts); absent from daemons of earlier builds. */
+  watched?: number;
 }
 
 /** The line a daemon sends as soon as it reads a run request. */
@@ -170,6 +173,17 @@ function ask<T>(socket: string, request: Request, timeoutMs = 0, ackMs = 0): Pro
       c.write(JSON.stringify(request) + '\n');
       if (ackMs > 0) ack = setTimeout(() => finish(null), ackMs);
     });
+    /** The answer once its line is whole: not at the connection's end, which the daemon's saving may delay. */
+    const answer = (atEnd: boolean): void => {
+      const body = text.startsWith(TAKEN) ? text.slice(TAKEN.length) : text;
+      const nl = body.indexOf('\n');
+      if (nl < 0 && !atEnd) return;
+      try {
+        finish(JSON.parse(nl < 0 ? body : body.slice(0, nl)) as T);
+      } catch {
+        finish(null); // cut short: the daemon went away during the run
+      }
+    };
     c.on('data', (d: string) => {
       text += d;
       // The daemon's first line takes the run: from then on the answer is waited for, however long the run.
@@ -177,14 +191,9 @@ function ask<T>(socket: string, request: Request, timeoutMs = 0, ackMs = 0): Pro
         clearTimeout(ack);
         ack = undefined;
       }
+      answer(false);
     });
-    c.on('end', () => {
-      try {
-        finish(JSON.parse(text.startsWith(TAKEN) ? text.slice(TAKEN.length) : text) as T);
-      } catch {
-        finish(null); // cut short: the daemon went away during the run
-      }
-    });
+    c.on('end', () => answer(true));
     c.on('error', () => finish(null));
     c.on('close', () => finish(null));
   });
@@ -306,7 +315,7 @@ export async function daemonCommand(argv: string[], io: ClientIo, loadMain: () =
         return 1;
       }
       const up = Math.round((Date.now() - s.started) / 60_000);
-      io.stdout(`rlscov daemon: running, pid ${s.pid}, up ${up} min, ${s.runs} run${s.runs === 1 ? '' : 's'}, ${s.rssMB} MB, stops after ${s.idleMinutes || 'no'} idle minutes (socket ${s.socket})\n`);
+      io.stdout(`rlscov daemon: running, pid ${s.pid}, up ${up} min, ${s.runs} run${s.runs === 1 ? '' : 's'}, ${s.rssMB} MB, ${s.watched ?? 0} director${s.watched === 1 ? 'y' : 'ies'} watched, stops after ${s.idleMinutes || 'no'} idle minutes (socket ${s.socket})\n`);
       return 0;
     }
     case 'stop': {
@@ -359,6 +368,7 @@ async function serve(io: ClientIo, loadMain: () => Promise<Main>, idleMinutes: n
   }
   fs.rmSync(socket, { force: true });
   const main = await loadMain();
+  const files = watchedHost(nodeHost);
   const started = Date.now();
   let runs = 0;
   let queue: Promise<unknown> = Promise.resolve();
@@ -383,6 +393,7 @@ async function serve(io: ClientIo, loadMain: () => Promise<Main>, idleMinutes: n
       server.close();
       fs.rmSync(socket, { force: true });
     }
+    files.close();
     finish(0);
   };
   const armIdle = (): void => {
@@ -397,7 +408,7 @@ async function serve(io: ClientIo, loadMain: () => Promise<Main>, idleMinutes: n
     collect = setTimeout(() => (globalThis as { gc?: () => void }).gc?.(), 2000);
     collect.unref();
   };
-  const status = (): DaemonStatus => ({ pid: process.pid, started, runs, rssMB: Math.round(process.memoryUsage().rss / 1e6), idleMinutes, socket });
+  const status = (): DaemonStatus => ({ pid: process.pid, started, runs, rssMB: Math.round(process.memoryUsage().rss / 1e6), idleMinutes, socket, watched: files.stats().watched });
 
   /** What the run being answered left to do once it has answered (saving the cache, its replay record). */
   let after: Array<() => Promise<void>> = [];
@@ -436,7 +447,10 @@ async function serve(io: ClientIo, loadMain: () => Promise<Main>, idleMinutes: n
       process.chdir(r.cwd);
       // Files the run writes (reports, baselines, the cache) get the caller's permissions.
       if (Number.isInteger(r.umask)) process.umask(r.umask);
-      const recorder = new RunRecorder(r.argv, runIo, nodeHost);
+      // Stamps and listings kept from earlier runs while no change was reported (watch.ts): the events the
+      // caller's edits queued are read first.
+      await files.sync();
+      const recorder = new RunRecorder(r.argv, runIo, files);
       // The cache is saved and the replay record written once the caller has its answer, before the next run.
       const code = await main(r.argv, { ...runIo, replay: recorder, resident: true, defer: (work) => after.push(work) });
       after.push(async () => void recorder.save(code));

@@ -172,6 +172,8 @@ export class RunRecorder {
   readonly host: Host;
   private readonly stamps = new Map<string, string>();
   private output: ReplayOutput | null = null;
+  /** The base host's stamps (the daemon's are kept between runs, watch.ts), else a stat. */
+  private readonly stampFn: (abs: string) => string;
 
   constructor(
     private readonly argv: string[],
@@ -180,12 +182,13 @@ export class RunRecorder {
     /** Wall-clock time the run started (ms since the epoch). */
     private readonly startedAt: number = Date.now(),
   ) {
+    this.stampFn = base.stamp ?? stampOf;
     this.host = recordingHost(base, (abs, stamp) => this.note(abs, stamp));
   }
 
   /** An input of the run (read outside the host: the baseline file), stamped when first seen. */
   note(abs: string, stamp?: string): void {
-    if (!this.stamps.has(abs)) this.stamps.set(abs, stamp ?? stampOf(abs));
+    if (!this.stamps.has(abs)) this.stamps.set(abs, stamp ?? this.stampFn(abs));
   }
 
   /** The command's output as a replay should print it; not calling this means "never replay this command". */
