@@ -19,7 +19,7 @@
 //   or replaced: no watch sees that).
 // - Only a directory's canonical path is watched (no symbolic link on the way, which could be re-pointed unseen).
 // - Only local file systems are watched (ext4, xfs, btrfs, tmpfs, overlay, ...): a network or FUSE file system does
-//   not report changes made by other machines. Elsewhere, and beyond MAX_WATCHED directories, paths are stat'ed on
+//   not report changes made by other machines. Elsewhere, and beyond watchLimit() directories, paths are stat'ed on
 //   every run, as in-process.
 //
 // Only node built-ins and the host are imported: this runs in the daemon alone.
@@ -27,8 +27,23 @@ import * as fs from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { nodeHost, type Host } from '../host.js';
 
-/** Directories watched at most (inotify watches are a per-user resource, fs.inotify.max_user_watches). */
-const MAX_WATCHED = 50_000;
+/**
+ * Directories watched at most: a quarter of the user's inotify watches (fs.inotify.max_user_watches, 8,192 on older
+ * kernels), which editors and other tools need too, and never more than 50,000.
+ */
+function watchLimit(): number {
+  const n = readProcNumber('/proc/sys/fs/inotify/max_user_watches') ?? 8192;
+  return Math.min(50_000, Math.max(1, Math.floor(n / 4)));
+}
+
+function readProcNumber(file: string): number | null {
+  try {
+    const n = Number(fs.readFileSync(file, 'utf8').trim());
+    return Number.isFinite(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * statfs(2) f_type of the local file systems whose changes inotify reports whoever makes them: ext2/3/4, xfs,
@@ -71,12 +86,7 @@ export interface WatchOptions {
 }
 
 function queueLimit(): number {
-  try {
-    const n = Number(fs.readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8').trim());
-    return Number.isFinite(n) && n > 0 ? n : 16_384;
-  } catch {
-    return 16_384;
-  }
+  return readProcNumber('/proc/sys/fs/inotify/max_queued_events') ?? 16_384;
 }
 
 /** A directory's device and inode, or '-'. */
@@ -102,7 +112,7 @@ export function watchedHost(base: Host = nodeHost, o: WatchOptions = {}): Watche
   const baseStamp = base.stamp!;
   const baseReaddir = base.globFs!.readdirSync as unknown as (dir: string, opts?: unknown) => unknown;
   const burst = o.burst ?? Math.max(1, Math.floor(Math.min(queueLimit(), 16_384) / 2));
-  const maxWatched = o.maxWatched ?? MAX_WATCHED;
+  const maxWatched = o.maxWatched ?? watchLimit();
   const watchable = o.watchable ?? localFileSystem;
   const watches = new Map<string, fs.FSWatcher>();
   const listings = new Map<string, Listing>();
