@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { UNLOADED_BODY, type FileIR, type FuncDeclIR } from '../go/ir.js';
 import type { RunResult } from '../model.js';
@@ -89,7 +89,9 @@ export class FactsCache {
   }
 
   private entryFile(key: string): string {
-    return join(this.dir, `${key}.json`);
+    // Keys are hex digests and `dir` is normalised: path.join would normalise again, and its intermediate strings
+    // were ~15 MB of garbage per pre-commit run on the 20k-file fork (three calls per analysed file).
+    return `${this.dir}${sep}${key}.json`;
   }
 
   /**

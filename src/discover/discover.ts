@@ -227,9 +227,12 @@ function walkTree(host: Host, cwd: string, onError: (dir: string, reason: string
       return;
     }
     listed.set(dir, entries.some((e) => e.name === 'go.mod'));
+    // `dir` is normalised and an entry's name is one component: joined without path.join's normalisation (~20,000
+    // calls a run on the 20k-file fork).
+    const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep;
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
-      const abs = path.join(dir, e.name);
+      const abs = prefix + e.name;
       if (e.isDirectory()) {
         if (NEVER_ENTERED.includes(e.name)) continue;
         visit(abs, goExcluded || DEFAULT_EXCLUDED_DIRS.includes(e.name), inMigrations || e.name === 'migrations');

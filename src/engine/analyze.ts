@@ -121,7 +121,13 @@ async function analyzeTree(opts: AnalyzeOptions, deps: AnalyzeDeps, onCache?: (c
     if (!ruleById(id)) throw new ConfigError(`${config.file ? relative(cwd, config.file) || config.file : 'config'}: rules.${id} is not a rlscov rule (known: ${allRules.map((r) => r.meta.id).join(', ')})`, config.file ?? undefined);
   }
   const root = resolvePath(cwd, opts.root ?? defaultRoot(host, cwd, paths));
-  const rel = (abs: string): string => relativePosix(root, abs) || '.';
+  // Asked ~3 times per file (discovery, the file index, its save): answered once.
+  const rels = new Map<string, string>();
+  const rel = (abs: string): string => {
+    let r = rels.get(abs);
+    if (r === undefined) rels.set(abs, (r = relativePosix(root, abs) || '.'));
+    return r;
+  };
   const cache = opts.cache !== true ? null : new FactsCache(opts.cacheDir ?? defaultCacheDir(deps.env ?? {}), root);
   if (cache) onCache?.(cache);
   const adminOpeners = new Set([...DEFAULT_ADMIN_OPENERS, ...config.adminOpeners]);
