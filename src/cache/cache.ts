@@ -5,9 +5,7 @@
 // classifications, the folded catalog, the last widening), and packs of the first lines of the entries the last
 // run used (read with one call each: pack.ts). Under the user cache directory (or --cache-dir), written atomically; a
 // corrupt or foreign entry is ignored, never fatal.
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, sep } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { UNLOADED_BODY, type FileIR, type FuncDeclIR } from '../go/ir.js';
@@ -16,11 +14,12 @@ import { TOOL_VERSION } from '../version.js';
 import { writeFileAtomic } from '../files.js';
 import { readFrom, readLine } from './entry.js';
 import { keepingParsedLines, parsedOnce } from './kept.js';
+import { CACHE_FORMAT, hashText } from './names.js';
 import { HeadPack } from './pack.js';
 import { EntryWriter } from './writer.js';
 
-/** Bump when the IR or the analysis changes shape, so old caches are not read. */
-export const CACHE_FORMAT = 23;
+// Re-exported: the names every run's start needs live in a module of their own (names.ts).
+export { CACHE_FORMAT, defaultCacheDir, hashText } from './names.js';
 
 interface StoredFile {
   format: number;
@@ -41,21 +40,6 @@ interface StoredRun {
   /** hash of every input of the last run -> its result */
   key: string;
   result: RunResult;
-}
-
-export function defaultCacheDir(env: Record<string, string | undefined>): string {
-  if (env['RLSCOV_CACHE_DIR']) return env['RLSCOV_CACHE_DIR'];
-  const base = env['XDG_CACHE_HOME'] || join(homedir(), '.cache');
-  return join(base, 'rlscov');
-}
-
-export function hashText(...parts: string[]): string {
-  const h = createHash('sha1');
-  for (const p of parts) {
-    h.update(p);
-    h.update('\0');
-  }
-  return h.digest('hex');
 }
 
 export class FactsCache {

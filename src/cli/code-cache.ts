@@ -11,7 +11,7 @@ import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { constants, Script } from 'node:vm';
 import { writeFileAtomic } from '../files.js';
-import { hashText } from '../cache/cache.js';
+import { hashText } from '../cache/names.js';
 import { TOOL_VERSION } from '../version.js';
 
 type Main = typeof import('./main.js');

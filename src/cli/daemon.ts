@@ -26,7 +26,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hashText } from '../cache/cache.js';
+import { hashText } from '../cache/names.js';
 import { internalErrorText } from '../errors.js';
 import { nodeHost } from '../host.js';
 import { buildStamp, RunRecorder } from './replay.js';
@@ -101,8 +101,9 @@ const READ_AT_START = /^(?:PG[A-Z]+|USER|LOGNAME|NODE_OPTIONS|NODE_EXTRA_CA_CERT
 
 /**
  * What a process carries from its start and a daemon cannot take from a request: the build, node, the user's
- * groups (what files a run may read), the locale ICU fixed at start (the order of sorted names), and the
- * environment variables READ_AT_START. A client whose identity differs asks another daemon.
+ * groups (what files a run may read), and the environment variables READ_AT_START, which include those ICU takes
+ * its locale from (LANG, LC_*; reports sort names with a fixed collation anyway, order.ts). A client whose identity
+ * differs asks another daemon. (Asking ICU for its locale cost ~9 ms of every client's start.)
  */
 function processIdentity(env: Env): string {
   const vars = Object.keys(env)
@@ -110,7 +111,7 @@ function processIdentity(env: Env): string {
     .sort()
     .map((k) => `${k}=${env[k]}`);
   const groups = process.getgroups ? [...process.getgroups()].sort((a, b) => a - b).join(',') : '';
-  return hashText(buildStamp(), process.version, String(process.getgid?.() ?? ''), groups, new Intl.Collator().resolvedOptions().locale, ...vars);
+  return hashText(buildStamp(), process.version, String(process.getgid?.() ?? ''), groups, ...vars);
 }
 
 /** The socket of the daemon that may run this process's commands. */

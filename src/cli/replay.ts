@@ -19,7 +19,7 @@ import * as fs from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeDirs, writeFileAtomic } from '../files.js';
-import { CACHE_FORMAT, defaultCacheDir, hashText } from '../cache/cache.js';
+import { CACHE_FORMAT, defaultCacheDir, hashText } from '../cache/names.js';
 import { stampTimes, stampTrusted, statStamp as stampOf, type GlobFs, type Host } from '../host.js';
 import { TOOL_VERSION } from '../version.js';
 
