@@ -124,6 +124,18 @@ describe.runIf(process.platform === 'linux')('watchedHost', () => {
     expect(view(h, root)).toEqual(view(null, root));
   });
 
+  it('never keeps a file with other hard links: written through another path, it is seen', async () => {
+    const root = tree();
+    const outside = tempDir('rlscov-watch-hard-');
+    fs.linkSync(join(root, 'c/w.go'), join(outside, 'w.go'));
+    const h = watched(nodeHost);
+    view(h, root);
+    await h.sync();
+    fs.appendFileSync(join(outside, 'w.go'), '// through the other link\n');
+    await h.sync();
+    expect(view(h, root)).toEqual(view(null, root));
+  });
+
   it('sees a directory moved away and another put in its place', async () => {
     const root = tree();
     const h = watched(nodeHost);

@@ -10,7 +10,8 @@
 //   away keeps its watch on its new path, so its old path's kept values would be stale).
 // - A file's stamp, when its directory's kept listing says it is a regular file (or absent): a write, a truncation,
 //   a change of attributes or a rename of it is an event on its directory's watch. A symbolic link is never kept (its
-//   target may change without an event in the watched directory), nor a path outside a watched directory.
+//   target may change without an event in the watched directory), nor a file with other hard links (written
+//   through another path, the event goes to that path's directory), nor a path outside a watched directory.
 // - Values are kept only when taken while their directory's watch was in place: a change after it is an event.
 // - Before each run, `sync` lets the event loop read every event already queued (the caller's edits were made
 //   before its request was sent), then forgets everything when too many events came since the last run: the
@@ -21,6 +22,9 @@
 // - Only local file systems are watched (ext4, xfs, btrfs, tmpfs, overlay, ...): a network or FUSE file system does
 //   not report changes made by other machines. Elsewhere, and beyond watchLimit() directories, paths are stat'ed on
 //   every run, as in-process.
+//
+// What inotify does not report is not seen: a file written through a hard link made after its stamp was kept
+// (making the link notifies the file's own inode, not its directory), a write through mmap (README, the daemon).
 //
 // Only node built-ins and the host are imported: this runs in the daemon alone.
 import * as fs from 'node:fs';
@@ -192,8 +196,20 @@ export function watchedHost(base: Host = nodeHost, o: WatchOptions = {}): Watche
     if (kept !== undefined) return kept;
     const ok = keepable(abs); // decided before the stat: a change after it is an event
     const st = baseStamp(abs);
-    if (ok) stamps.set(abs, st);
+    if (ok && !linkedElsewhere(abs, st)) stamps.set(abs, st);
     return st;
+  };
+  /**
+   * A regular file with other hard links: written through another path, the event goes to that path's directory,
+   * not to this one's. Asked once, when a stamp would be kept.
+   */
+  const linkedElsewhere = (abs: string, st: string): boolean => {
+    if (st[0] !== 'f') return false;
+    try {
+      return (fs.statSync(abs, { throwIfNoEntry: false })?.nlink ?? 1) > 1;
+    } catch {
+      return true;
+    }
   };
   const readdirSync = (dir: string, opts?: unknown): unknown => {
     const plain = typeof opts === 'object' && opts !== null && (opts as { withFileTypes?: boolean }).withFileTypes === true && Object.keys(opts).length === 1;
