@@ -184,6 +184,35 @@ describe.runIf(process.platform === 'linux')('watchedHost', () => {
     expect(calls.stamp - before).toBeGreaterThan(10); // every stamp taken again
   });
 
+  it('forgets everything when the mount table changes (a mount over a watched path raises no event)', async () => {
+    const root = tree();
+    let table = 'mounts v1';
+    const h = watched(nodeHost, { mounts: () => table });
+    view(h, root);
+    await h.sync();
+    expect(h.stats()).toMatchObject({ resets: 0, watched: 4 });
+    table = 'mounts v2';
+    await h.sync();
+    expect(h.stats()).toMatchObject({ resets: 1, watched: 0, keptStamps: 0 });
+    expect(view(h, root)).toEqual(view(null, root));
+  });
+
+  it('forgets everything at once when many directories went away, each at its own cost otherwise', async () => {
+    const root = tree();
+    for (let i = 0; i < 80; i++) fs.mkdirSync(join(root, `many/d${i}`), { recursive: true });
+    const h = watched(nodeHost);
+    view(h, root);
+    await h.sync();
+    for (let i = 0; i < 3; i++) fs.renameSync(join(root, `many/d${i}`), join(root, `many/e${i}`));
+    await h.sync();
+    expect(h.stats().resets).toBe(0);
+    expect(view(h, root)).toEqual(view(null, root));
+    for (let i = 3; i < 80; i++) fs.renameSync(join(root, `many/d${i}`), join(root, `many/e${i}`));
+    await h.sync();
+    expect(h.stats().resets).toBe(1);
+    expect(view(h, root)).toEqual(view(null, root));
+  });
+
   it('keeps nothing on a file system it does not trust, and within its watch limit', async () => {
     const root = tree();
     const { host: base, calls } = countingHost();

@@ -174,7 +174,10 @@ function ask<T>(socket: string, request: Request, timeoutMs = 0, ackMs = 0): Pro
       c.write(JSON.stringify(request) + '\n');
       if (ackMs > 0) ack = setTimeout(() => finish(null), ackMs);
     });
-    /** The answer once its line is whole: not at the connection's end, which the daemon's saving may delay. */
+    /**
+     * The answer once its line is whole: not at the connection's end, which the daemon's saving may delay. Looked
+     * for only when a chunk brings a line end (a report of tens of MB comes in thousands of chunks, one line end).
+     */
     const answer = (atEnd: boolean): void => {
       const body = text.startsWith(TAKEN) ? text.slice(TAKEN.length) : text;
       const nl = body.indexOf('\n');
@@ -192,7 +195,7 @@ function ask<T>(socket: string, request: Request, timeoutMs = 0, ackMs = 0): Pro
         clearTimeout(ack);
         ack = undefined;
       }
-      answer(false);
+      if (d.includes('\n')) answer(false);
     });
     c.on('end', () => answer(true));
     c.on('error', () => finish(null));

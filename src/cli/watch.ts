@@ -17,7 +17,8 @@
 //   before its request was sent), then forgets everything when too many events came since the last run: the
 //   kernel's queue (fs.inotify.max_queued_events) may have overflowed, and libuv drops its overflow notice. It
 //   also forgets a watched tree whose top directory's path now leads to another inode (a directory above it moved
-//   or replaced: no watch sees that).
+//   or replaced: no watch sees that), and everything when the mount table changed (a mount over a watched path
+//   raises no event) or too many directories are to be forgotten one by one.
 // - Only a directory's canonical path is watched (no symbolic link on the way, which could be re-pointed unseen).
 // - Only local file systems are watched (ext4, xfs, btrfs, tmpfs, overlay, ...): a network or FUSE file system does
 //   not report changes made by other machines. Elsewhere, and beyond watchLimit() directories, paths are stat'ed on
@@ -87,10 +88,23 @@ export interface WatchOptions {
   maxWatched?: number;
   /** Whether `dir` is on a file system whose changes are reported (default: statfs against LOCAL_FS). */
   watchable?: (dir: string) => boolean;
+  /** The mount table, compared at each sync (default: /proc/self/mountinfo). */
+  mounts?: () => string;
 }
 
 function queueLimit(): number {
   return readProcNumber('/proc/sys/fs/inotify/max_queued_events') ?? 16_384;
+}
+
+/** Directories forgotten one by one at a sync, at most (see drops). */
+const MAX_DROPS = 64;
+
+function readMounts(): string {
+  try {
+    return fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** A directory's device and inode, or '-'. */
@@ -125,6 +139,13 @@ export function watchedHost(base: Host = nodeHost, o: WatchOptions = {}): Watche
   const identities = new Map<string, string>();
   let events = 0;
   let resets = 0;
+  /**
+   * Directories to forget with all below them, at the next sync: each costs a pass over everything kept, so a
+   * checkout that removes or renames hundreds of directories forgets everything at once instead.
+   */
+  const drops = new Set<string>();
+  const mounts = o.mounts ?? readMounts;
+  let mountTable = mounts();
 
   const under = (p: string, top: string): boolean => p === top || p.startsWith(top.endsWith(sep) ? top : top + sep);
   /** Forgets `top` and everything below it, watches included. */
@@ -147,14 +168,14 @@ export function watchedHost(base: Host = nodeHost, o: WatchOptions = {}): Watche
     // own name: such an event, or one with no name, forgets the whole directory.
     const entry = typeof name === 'string' && name !== '' ? name : null;
     if (entry === null || entry === basename(dir)) {
-      dropTree(dir);
+      drops.add(dir);
       return;
     }
     const child = join(dir, entry);
     stamps.delete(child);
     // A directory moved or removed is also an event on its own watch (above); both are heeded, as either may come
     // alone (a directory's own watch ends with its removal, before or after its parent's event is read).
-    if (watches.has(child) || listings.has(child)) dropTree(child);
+    if (watches.has(child) || listings.has(child)) drops.add(child);
   };
   const watch = (dir: string): boolean => {
     if (watches.has(dir)) return true;
@@ -164,7 +185,7 @@ export function watchedHost(base: Host = nodeHost, o: WatchOptions = {}): Watche
       if (fs.realpathSync.native(dir) !== dir) return false;
       const w = fs.watch(dir, { persistent: false }, (_type, name) => onEvent(dir, name));
       w.on('error', () => {
-        if (watches.get(dir) === w) dropTree(dir);
+        if (watches.get(dir) === w) drops.add(dir);
       });
       watches.set(dir, w);
       identities.set(dir, identity(dir));
@@ -183,20 +204,24 @@ export function watchedHost(base: Host = nodeHost, o: WatchOptions = {}): Watche
       if (identity(d) !== identities.get(d)) dropTree(d);
     }
   };
-  /** Whether a stamp of `abs` taken now may be kept (see the header). */
-  const keepable = (abs: string): boolean => {
+  /**
+   * Whether a stamp of `abs` taken now may be kept (see the header): 'absent' when its directory's listing has no
+   * such entry, which keeps only an absent stamp (on a case-insensitive directory, `A.go` stats as the entry
+   * `a.go`, whose events name `a.go`).
+   */
+  const keepable = (abs: string): boolean | 'absent' => {
     if (watches.has(abs)) return true;
     const l = listings.get(dirname(abs));
     if (!l) return false;
     const e = l.byName.get(basename(abs));
-    return e === undefined || e.isFile();
+    return e === undefined ? 'absent' : e.isFile();
   };
   const stamp = (abs: string): string => {
     const kept = stamps.get(abs);
     if (kept !== undefined) return kept;
     const ok = keepable(abs); // decided before the stat: a change after it is an event
     const st = baseStamp(abs);
-    if (ok && !linkedElsewhere(abs, st)) stamps.set(abs, st);
+    if (ok === 'absent' ? st === '-' : ok && !linkedElsewhere(abs, st)) stamps.set(abs, st);
     return st;
   };
   /**
@@ -224,6 +249,7 @@ export function watchedHost(base: Host = nodeHost, o: WatchOptions = {}): Watche
   const close = (): void => {
     for (const w of watches.values()) w.close();
     watches.clear();
+    drops.clear();
     identities.clear();
     listings.clear();
     stamps.clear();
@@ -245,10 +271,17 @@ export function watchedHost(base: Host = nodeHost, o: WatchOptions = {}): Watche
     async sync() {
       // Two turns of the event loop: the second's poll phase reads the inotify descriptor, readable since the edits.
       await new Promise<void>((done) => setImmediate(() => setImmediate(done)));
-      if (events >= burst) {
+      // Mounts made or removed inside a watched tree raise no event on its directories: forget everything.
+      const now = mounts();
+      if (events >= burst || drops.size > MAX_DROPS || now !== mountTable) {
         resets++;
         close();
-      } else checkTops();
+      } else {
+        for (const d of drops) dropTree(d);
+        checkTops();
+      }
+      drops.clear();
+      mountTable = now;
       events = 0;
     },
     stats: () => ({ watched: watches.size, keptStamps: stamps.size, keptListings: listings.size, resets }),
