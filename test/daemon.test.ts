@@ -156,6 +156,18 @@ describe.skipIf(process.platform === 'win32')('the daemon, through the built com
     expect(status().runs).toBe(runs + 5);
   });
 
+  it('stats every file every run with RLSCOV_DAEMON_WATCH=0 (a daemon of its own)', () => {
+    const off = { RLSCOV_DAEMON_WATCH: '0' };
+    expect(rlscov(['daemon', 'start'], off).code).toBe(0);
+    const viaDaemon = rlscov(['scan', '.', '--format', 'json', '--cache-dir', join(home, 'cache-nowatch'), '--daemon'], off);
+    const here = rlscov(['scan', '.', '--format', 'json', '--no-cache']);
+    expect(findings(viaDaemon.stdout)).toEqual(findings(here.stdout));
+    const st = rlscov(['daemon', 'status'], off);
+    expect(st.stdout).toMatch(/, 1 run, .*, 0 directories watched,/);
+    expect(rlscov(['daemon', 'status']).stdout).toMatch(/, [1-9]\d* directories watched,/);
+    expect(rlscov(['daemon', 'stop'], off).code).toBe(0);
+  });
+
   it("writes files with the caller's umask, not the daemon's", () => {
     const runs = status().runs;
     const r = spawnSync('sh', ['-c', `umask 077 && exec "${process.execPath}" "${BIN}" scan . --format sarif --output private.sarif --no-cache --daemon`], { cwd: tree, env: env(), encoding: 'utf8' });

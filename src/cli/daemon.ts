@@ -95,9 +95,9 @@ export function daemonDir(env: Env): string {
 /**
  * Environment variables a process reads once, when it starts or first loads a library, so that setting them for
  * one run of a daemon would not reach it: pg's connection defaults (read when pg loads), node's own options and
- * CA certificates, the locale ICU fixes at start, the time zone.
+ * CA certificates, the locale ICU fixes at start, the time zone; and whether the daemon watches the file system.
  */
-const READ_AT_START = /^(?:PG[A-Z]+|USER|LOGNAME|NODE_OPTIONS|NODE_EXTRA_CA_CERTS|LANG|LANGUAGE|LC_[A-Z]+|TZ)$/;
+const READ_AT_START = /^(?:PG[A-Z]+|USER|LOGNAME|NODE_OPTIONS|NODE_EXTRA_CA_CERTS|LANG|LANGUAGE|LC_[A-Z]+|TZ|RLSCOV_DAEMON_WATCH)$/;
 
 /**
  * What a process carries from its start and a daemon cannot take from a request: the build, node, the user's
@@ -372,7 +372,8 @@ async function serve(io: ClientIo, loadMain: () => Promise<Main>, idleMinutes: n
   }
   fs.rmSync(socket, { force: true });
   const main = await loadMain();
-  const files = watchedHost(nodeHost);
+  // RLSCOV_DAEMON_WATCH=0: stat every file every run, as in-process (what inotify cannot see: README, the daemon).
+  const files = watchedHost(nodeHost, io.env['RLSCOV_DAEMON_WATCH'] === '0' ? { watchable: () => false } : {});
   const started = Date.now();
   let runs = 0;
   let queue: Promise<unknown> = Promise.resolve();

@@ -183,12 +183,18 @@ export function watchedHost(base: Host = nodeHost, o: WatchOptions = {}): Watche
     try {
       // Only a directory's own path: through a symbolic link, the link could be pointed elsewhere unseen.
       if (fs.realpathSync.native(dir) !== dir) return false;
+      const before = identity(dir);
       const w = fs.watch(dir, { persistent: false }, (_type, name) => onEvent(dir, name));
+      // Replaced while the watch was made: the watch may be on the old directory.
+      if (identity(dir) !== before) {
+        w.close();
+        return false;
+      }
       w.on('error', () => {
         if (watches.get(dir) === w) drops.add(dir);
       });
       watches.set(dir, w);
-      identities.set(dir, identity(dir));
+      identities.set(dir, before);
       return true;
     } catch {
       return false; // gone, unreadable, or out of inotify watches: this directory is stat'ed every run
