@@ -128,6 +128,10 @@ function localFileSystem(dir: string): boolean {
 /** `base` with stamps and listings kept while their watches report no change. Linux only; elsewhere: `base`. */
 export function watchedHost(base: Host = nodeHost, o: WatchOptions = {}): WatchedHost {
   const baseStamp = base.stamp!;
+  if (process.platform !== 'linux') {
+    // fs.watch is inotify on Linux only; elsewhere its guarantees differ: stat every run.
+    return { ...base, stamp: baseStamp, sync: async () => undefined, stats: () => ({ watched: 0, keptStamps: 0, keptListings: 0, resets: 0 }), close: () => undefined };
+  }
   const baseReaddir = base.globFs!.readdirSync as unknown as (dir: string, opts?: unknown) => unknown;
   const burst = o.burst ?? Math.max(1, Math.floor(Math.min(queueLimit(), 16_384) / 2));
   const maxWatched = o.maxWatched ?? watchLimit();
@@ -249,7 +253,7 @@ export function watchedHost(base: Host = nodeHost, o: WatchOptions = {}): Watche
     if (kept) return kept.entries.slice();
     const watched = watch(dir); // before the listing: an entry added after it is an event
     const entries = baseReaddir(dir, opts) as Dirent[];
-    if (watched && watches.has(dir)) listings.set(dir, { entries, byName: new Map(entries.map((e) => [e.name, e])) });
+    if (watched) listings.set(dir, { entries, byName: new Map(entries.map((e) => [e.name, e])) });
     return entries.slice();
   };
   const close = (): void => {
@@ -261,10 +265,6 @@ export function watchedHost(base: Host = nodeHost, o: WatchOptions = {}): Watche
     stamps.clear();
   };
 
-  if (process.platform !== 'linux') {
-    // fs.watch is inotify on Linux only; elsewhere its guarantees differ: stat every run.
-    return { ...base, stamp: baseStamp, sync: async () => undefined, stats: () => ({ watched: 0, keptStamps: 0, keptListings: 0, resets: 0 }), close: () => undefined };
-  }
   return {
     ...base,
     stamp,
